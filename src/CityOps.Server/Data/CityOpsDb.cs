@@ -1,0 +1,48 @@
+using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Categories;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Intake;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Units;
+using CityOps.Server.Features.Users;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace CityOps.Server.Data;
+
+/// <summary>The one model, on SQLite or PostgreSQL; each provider has its own migrations assembly.</summary>
+public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbContext<AppUser>(options)
+{
+    public DbSet<Area> Areas => Set<Area>();
+    public DbSet<CategoryMajor> CategoryMajors => Set<CategoryMajor>();
+    public DbSet<Category> Categories => Set<Category>();
+    public DbSet<RegistrationCondition> RegistrationConditions => Set<RegistrationCondition>();
+    public DbSet<Unit> Units => Set<Unit>();
+    public DbSet<RoutingRule> RoutingRules => Set<RoutingRule>();
+    public DbSet<Channel> Channels => Set<Channel>();
+    public DbSet<Case> Cases => Set<Case>();
+    public DbSet<Report> Reports => Set<Report>();
+    public DbSet<CasePhoto> CasePhotos => Set<CasePhoto>();
+    public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
+    public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
+
+    public bool IsSqlite => Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite";
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    {
+        // SQLite cannot compare or order DateTimeOffset text; store UTC ticks instead.
+        if (Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite")
+        {
+            builder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+            builder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+        builder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
+    }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        base.OnModelCreating(b);
+        b.ApplyConfigurationsFromAssembly(typeof(CityOpsDb).Assembly);
+    }
+}

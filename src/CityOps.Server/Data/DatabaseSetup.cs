@@ -1,0 +1,102 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityOps.Server.Data;
+
+public sealed class DatabaseOptions
+{
+    /// <summary>Sqlite (default, a file under ./data/) or Postgres.</summary>
+    public string Provider { get; set; } = "Sqlite";
+    public bool MigrateOnStart { get; set; } = true;
+}
+
+/// <summary>Provider selection and start-up migration.</summary>
+public static class DatabaseSetup
+{
+    public const string SqliteMigrations = "CityOps.Migrations.Sqlite";
+    public const string PostgresMigrations = "CityOps.Migrations.Postgres";
+
+    public static void AddDatabase(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection("CityOps:Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
+        builder.Services.AddSingleton(options);
+        var connection = builder.Configuration.GetConnectionString("CityOps")
+            ?? throw new InvalidOperationException("ConnectionStrings:CityOps is not set.");
+        builder.Services.AddDbContextPool<CityOpsDb>(o => Configure(o, options.Provider, connection));
+    }
+
+    public static void Configure(DbContextOptionsBuilder o, string provider, string connection)
+    {
+        if (provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase) || provider.Equals("PostgreSQL", StringComparison.OrdinalIgnoreCase))
+        {
+            LoadMigrations(PostgresMigrations);
+            o.UseNpgsql(connection, n => n.MigrationsAssembly(PostgresMigrations));
+        }
+        else if (provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            EnsureSqliteFolder(connection);
+            LoadMigrations(SqliteMigrations);
+            o.UseSqlite(connection, s => s.MigrationsAssembly(SqliteMigrations));
+        }
+        else
+        {
+            throw new InvalidOperationException($"CityOps:Database:Provider '{provider}' is not supported (Sqlite or Postgres).");
+        }
+    }
+
+    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<DatabaseOptions>();
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+        if (options.MigrateOnStart)
+        {
+            if (db.IsSqlite)
+            {
+                // WAL lets readers run beside the single writer; NORMAL sync is durable in WAL mode.
+                await db.Database.OpenConnectionAsync();
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+                await db.Database.CloseConnectionAsync();
+            }
+            await db.Database.MigrateAsync();
+        }
+        await scope.ServiceProvider.GetRequiredService<Seeding.ReferenceDataSeeder>().SeedAsync(db);
+    }
+
+    private static void EnsureSqliteFolder(string connection)
+    {
+        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connection);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (!string.IsNullOrEmpty(folder) && builder.DataSource != ":memory:") Directory.CreateDirectory(folder);
+    }
+
+    // The migrations assemblies sit beside the server but are not compile-time references of it
+    // (they reference the server), so they are not in the dependency manifest: load them by path.
+    private static void LoadMigrations(string name)
+    {
+        if (AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == name)) return;
+        var path = Path.Combine(AppContext.BaseDirectory, name + ".dll");
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"{name}.dll is missing beside the server; build the solution or the server project.");
+        lock (Resolver)
+        {
+            if (AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == name)) return;
+            AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
+        }
+    }
+
+    private static readonly object Resolver = InstallResolver();
+
+    private static object InstallResolver()
+    {
+        AssemblyLoadContext.Default.Resolving += (ctx, name) =>
+            name.Name is SqliteMigrations or PostgresMigrations
+                ? ctx.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, name.Name + ".dll"))
+                : null;
+        return new object();
+    }
+
+    internal static Assembly? Loaded(string name) =>
+        AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == name);
+}

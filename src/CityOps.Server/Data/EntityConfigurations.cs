@@ -1,0 +1,160 @@
+using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Categories;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Intake;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Units;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace CityOps.Server.Data;
+
+internal sealed class AreaConfiguration : IEntityTypeConfiguration<Area>
+{
+    public void Configure(EntityTypeBuilder<Area> e)
+    {
+        e.Property(x => x.Code).HasMaxLength(15);
+        e.HasIndex(x => x.Code).IsUnique();
+        e.Property(x => x.Name).HasMaxLength(100);
+        e.Property(x => x.NameEn).HasMaxLength(100);
+        e.HasIndex(x => new { x.Level, x.ParentId });
+        e.HasOne<Area>().WithMany().HasForeignKey(x => x.ParentId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Unit>().WithMany().HasForeignKey(x => x.ResponsibleUnitId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class CategoryConfiguration : IEntityTypeConfiguration<Category>
+{
+    public void Configure(EntityTypeBuilder<Category> e)
+    {
+        e.Property(x => x.ServiceCode).HasMaxLength(8);
+        e.HasIndex(x => x.ServiceCode).IsUnique();
+        e.Property(x => x.Code).HasMaxLength(2);
+        e.Property(x => x.NameZh).HasMaxLength(100);
+        e.Property(x => x.NameEn).HasMaxLength(200);
+        e.Property(x => x.Keywords).HasMaxLength(500);
+        e.Property(x => x.UnitType).HasMaxLength(32);
+        e.HasOne(x => x.Major).WithMany().HasForeignKey(x => x.MajorId).OnDelete(DeleteBehavior.Restrict);
+        e.HasMany(x => x.Conditions).WithOne().HasForeignKey(x => x.CategoryId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class CategoryMajorConfiguration : IEntityTypeConfiguration<CategoryMajor>
+{
+    public void Configure(EntityTypeBuilder<CategoryMajor> e)
+    {
+        e.Property(x => x.Code).HasMaxLength(2);
+        e.HasIndex(x => new { x.Kind, x.Code }).IsUnique();
+    }
+}
+
+internal sealed class ConditionConfiguration : IEntityTypeConfiguration<RegistrationCondition>
+{
+    public void Configure(EntityTypeBuilder<RegistrationCondition> e)
+    {
+        e.Property(x => x.Code).HasMaxLength(2);
+        e.HasIndex(x => new { x.CategoryId, x.Code }).IsUnique();
+    }
+}
+
+internal sealed class UnitConfiguration : IEntityTypeConfiguration<Unit>
+{
+    public void Configure(EntityTypeBuilder<Unit> e)
+    {
+        e.Property(x => x.Code).HasMaxLength(40);
+        e.HasIndex(x => x.Code).IsUnique();
+        e.HasIndex(x => new { x.Kind, x.AreaId });
+        e.HasOne<Unit>().WithMany().HasForeignKey(x => x.ParentId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Area>().WithMany().HasForeignKey(x => x.AreaId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class RoutingRuleConfiguration : IEntityTypeConfiguration<RoutingRule>
+{
+    public void Configure(EntityTypeBuilder<RoutingRule> e)
+    {
+        e.HasIndex(x => new { x.AreaId, x.CategoryId }).IsUnique();
+        e.HasOne<Area>().WithMany().HasForeignKey(x => x.AreaId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Category>().WithMany().HasForeignKey(x => x.CategoryId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Unit>().WithMany().HasForeignKey(x => x.UnitId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ChannelConfiguration : IEntityTypeConfiguration<Channel>
+{
+    public void Configure(EntityTypeBuilder<Channel> e)
+    {
+        e.Property(x => x.Code).HasMaxLength(32);
+        e.HasIndex(x => x.Code).IsUnique();
+        e.Property(x => x.ApiKeyHash).HasMaxLength(64);
+        e.HasIndex(x => x.ApiKeyHash).IsUnique();
+    }
+}
+
+internal sealed class CaseConfiguration : IEntityTypeConfiguration<Case>
+{
+    public void Configure(EntityTypeBuilder<Case> e)
+    {
+        e.Property(x => x.Description).HasMaxLength(4000);
+        e.Property(x => x.Address).HasMaxLength(500);
+        e.Property(x => x.StatusNotes).HasMaxLength(2000);
+        e.Property(x => x.RoutingDetail).HasMaxLength(500);
+        e.Property(x => x.LastEventHash).HasMaxLength(64);
+        e.Property(x => x.Version).IsConcurrencyToken();
+        e.HasIndex(x => x.Key).IsUnique();
+        e.HasIndex(x => new { x.State, x.ReportedAt });
+        e.HasIndex(x => new { x.AssignedUnitId, x.State });
+        e.HasIndex(x => x.ReportedAt);
+        // Duplicate search: open cases of one category near a point.
+        e.HasIndex(x => new { x.CategoryId, x.Lat, x.Lon });
+        e.HasOne<Channel>().WithMany().HasForeignKey(x => x.ChannelId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Category>().WithMany().HasForeignKey(x => x.CategoryId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<RegistrationCondition>().WithMany().HasForeignKey(x => x.ConditionId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Unit>().WithMany().HasForeignKey(x => x.AssignedUnitId).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Area>().WithMany().HasForeignKey(x => x.CellId).OnDelete(DeleteBehavior.Restrict);
+        e.HasMany(x => x.Reports).WithOne().HasForeignKey(x => x.CaseId).OnDelete(DeleteBehavior.Restrict);
+        e.HasMany(x => x.Events).WithOne().HasForeignKey(x => x.CaseId).OnDelete(DeleteBehavior.Restrict);
+        e.HasMany(x => x.Photos).WithOne().HasForeignKey(x => x.CaseId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class ReportConfiguration : IEntityTypeConfiguration<Report>
+{
+    public void Configure(EntityTypeBuilder<Report> e)
+    {
+        e.Property(x => x.ExternalId).HasMaxLength(128);
+        e.Property(x => x.IdempotencyKey).HasMaxLength(128);
+        e.Property(x => x.Fingerprint).HasMaxLength(64);
+        e.Property(x => x.Description).HasMaxLength(4000);
+        e.Property(x => x.Address).HasMaxLength(500);
+        e.Property(x => x.ReporterName).HasMaxLength(100);
+        e.Property(x => x.ReporterPhone).HasMaxLength(40);
+        e.Property(x => x.ReporterEmail).HasMaxLength(200);
+        e.Property(x => x.DeviceId).HasMaxLength(200);
+        e.Property(x => x.AccountId).HasMaxLength(200);
+        e.HasIndex(x => new { x.ChannelId, x.ExternalId }).IsUnique();
+        e.HasIndex(x => new { x.ChannelId, x.IdempotencyKey }).IsUnique();
+        e.HasIndex(x => x.Token).IsUnique();
+        e.HasOne<Channel>().WithMany().HasForeignKey(x => x.ChannelId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class CaseEventConfiguration : IEntityTypeConfiguration<CaseEvent>
+{
+    public void Configure(EntityTypeBuilder<CaseEvent> e)
+    {
+        e.Property(x => x.Action).HasMaxLength(40);
+        e.Property(x => x.ActorId).HasMaxLength(64);
+        e.Property(x => x.ActorName).HasMaxLength(200);
+        e.Property(x => x.ActorRole).HasMaxLength(32);
+        e.Property(x => x.Reason).HasMaxLength(2000);
+        e.Property(x => x.PrevHash).HasMaxLength(64);
+        e.Property(x => x.Hash).HasMaxLength(64);
+        e.HasIndex(x => new { x.CaseId, x.Seq }).IsUnique();
+    }
+}
+
+internal sealed class CasePhotoConfiguration : IEntityTypeConfiguration<CasePhoto>
+{
+    public void Configure(EntityTypeBuilder<CasePhoto> e) => e.Property(x => x.Url).HasMaxLength(2000);
+}

@@ -1,0 +1,94 @@
+using System.Collections.Frozen;
+using CityOps.Server.Features.Categories;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Intake;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Units;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityOps.Server.Data;
+
+/// <summary>
+/// Reference data every request needs (grid and routing table, catalogue, channels, unit and
+/// area names), read once and shared. Immutable; a new one replaces it after an edit.
+/// </summary>
+public sealed class ReferenceData
+{
+    public required RoutingSnapshot Routing { get; init; }
+    public required FrozenDictionary<string, Category> CategoriesByCode { get; init; }
+    public required FrozenDictionary<int, Category> Categories { get; init; }
+    public required FrozenDictionary<int, CategoryMajor> Majors { get; init; }
+    public required FrozenDictionary<int, Channel> Channels { get; init; }
+    public required FrozenDictionary<string, Channel> ChannelsByCode { get; init; }
+    public required FrozenDictionary<string, Channel> ChannelsByKeyHash { get; init; }
+    public required FrozenDictionary<int, Unit> Units { get; init; }
+    /// <summary>Districts, subdistricts and communities (not cells): id → (code, name).</summary>
+    public required FrozenDictionary<int, (string Code, string Name, string? NameEn)> Areas { get; init; }
+}
+
+/// <summary>
+/// Holds the current <see cref="ReferenceData"/>. Admin edits on this instance invalidate it at
+/// once; other instances pick edits up within <see cref="MaxAge"/>.
+/// </summary>
+public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ReferenceDataCache> log)
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(60);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile Entry? _current;
+
+    private sealed record Entry(ReferenceData Data, long LoadedAt);
+
+    public void Invalidate() => _current = null;
+
+    public async ValueTask<ReferenceData> GetAsync(CancellationToken ct = default)
+    {
+        var e = _current;
+        if (e is not null && clock.GetElapsedTime(e.LoadedAt) < MaxAge) return e.Data;
+        await _gate.WaitAsync(ct);
+        try
+        {
+            e = _current;
+            if (e is not null && clock.GetElapsedTime(e.LoadedAt) < MaxAge) return e.Data;
+            var started = clock.GetTimestamp();
+            await using var scope = scopes.CreateAsyncScope();
+            var data = await LoadAsync(scope.ServiceProvider.GetRequiredService<CityOpsDb>(), ct);
+            _current = new Entry(data, clock.GetTimestamp());
+            log.LogInformation("Reference data loaded: {Cells} cells in {Elapsed}", data.Routing.CellCount, clock.GetElapsedTime(started));
+            return data;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public static async Task<ReferenceData> LoadAsync(CityOpsDb db, CancellationToken ct)
+    {
+        var cells = await db.Areas.AsNoTracking().Where(a => a.Level == AreaLevel.Cell)
+            .Select(a => new { a.Id, a.Code, a.CommunityId, a.SubdistrictId, a.DistrictId, a.ResponsibleUnitId, a.Geometry })
+            .ToListAsync(ct);
+        var areas = await db.Areas.AsNoTracking().Where(a => a.Level != AreaLevel.Cell)
+            .Select(a => new { a.Id, a.Code, a.Name, a.NameEn }).ToListAsync(ct);
+        var rules = await db.RoutingRules.AsNoTracking().ToListAsync(ct);
+        var categories = await db.Categories.AsNoTracking().Include(c => c.Conditions).ToListAsync(ct);
+        var majors = await db.CategoryMajors.AsNoTracking().ToListAsync(ct);
+        var channels = await db.Channels.AsNoTracking().ToListAsync(ct);
+        var units = await db.Units.AsNoTracking().ToListAsync(ct);
+        var routing = new RoutingSnapshot(
+            cells.Select(c => (new CellFacts(c.Id, c.Code, c.CommunityId, c.SubdistrictId, c.DistrictId, c.ResponsibleUnitId), GeometryIo.FromWkb(c.Geometry))).ToList(),
+            rules, categories.Where(c => c.StorefrontDuty).Select(c => c.Id), units);
+        foreach (var c in categories) c.Conditions.Sort((a, b) => string.CompareOrdinal(a.Code, b.Code));
+        return new ReferenceData
+        {
+            Routing = routing,
+            CategoriesByCode = categories.ToFrozenDictionary(c => c.ServiceCode, StringComparer.OrdinalIgnoreCase),
+            Categories = categories.ToFrozenDictionary(c => c.Id),
+            Majors = majors.ToFrozenDictionary(m => m.Id),
+            Channels = channels.ToFrozenDictionary(c => c.Id),
+            ChannelsByCode = channels.ToFrozenDictionary(c => c.Code, StringComparer.OrdinalIgnoreCase),
+            ChannelsByKeyHash = channels.Where(c => c.ApiKeyHash != null && c.Active).ToFrozenDictionary(c => c.ApiKeyHash!),
+            Units = units.ToFrozenDictionary(u => u.Id),
+            Areas = areas.ToFrozenDictionary(a => a.Id, a => (a.Code, a.Name, a.NameEn)),
+        };
+    }
+}

@@ -1,0 +1,65 @@
+using CityOps.Server.Data;
+using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityOps.Server.Features.Cases;
+
+/// <summary>Reading cases: queues with filters and paging, one case with its reporters and history.</summary>
+public static class CaseEndpoints
+{
+    public sealed record Paged<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize);
+
+    public static void MapCases(this WebApplication app)
+    {
+        var g = app.MapGroup("/api/cases").WithTags("Cases").RequireAuthorization(Policies.Staff);
+        g.MapGet("/", ListAsync);
+        g.MapGet("/{id:long}", GetAsync);
+        g.MapGet("/{id:long}/history", HistoryAsync);
+    }
+
+    private static async Task<Results<Ok<Paged<CaseViews.CaseSummary>>, ValidationProblem>> ListAsync(
+        HttpContext http, CityOpsDb db, ReferenceDataCache cache, CaseState? state, int? unit, string? area, string? category,
+        string? channel, DateTimeOffset? from, DateTimeOffset? to, int page = 1, int pageSize = 50, CancellationToken ct = default)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (from > to) errors["to"] = [Messages.Get("PeriodReversed")];
+        if (page < 1) errors["page"] = [Messages.Get("PageInvalid")];
+        if (pageSize is < 1 or > 500) errors["pageSize"] = [Messages.Format("PageSizeInvalid", 500)];
+        var r = await cache.GetAsync(ct);
+        int? categoryId = null, channelId = null, areaId = null;
+        if (category is not null) { if (r.CategoriesByCode.TryGetValue(category, out var c)) categoryId = c.Id; else errors["category"] = [Messages.Format("ServiceCodeUnknown", category)]; }
+        if (channel is not null) { if (r.ChannelsByCode.TryGetValue(channel, out var c)) channelId = c.Id; else errors["channel"] = [Messages.Get("ChannelUnknown")]; }
+        if (area is not null) { areaId = r.Areas.FirstOrDefault(a => a.Value.Code == area).Key; if (areaId == 0) errors["area"] = [Messages.Get("UnknownArea")]; }
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var q = db.Cases.AsNoTracking().VisibleTo(CurrentUser.From(http.User));
+        if (state is not null) q = q.Where(c => c.State == state);
+        if (unit is not null) q = q.Where(c => c.AssignedUnitId == unit);
+        if (areaId is not null) q = q.Where(c => c.DistrictId == areaId || c.SubdistrictId == areaId || c.CommunityId == areaId);
+        if (categoryId is not null) q = q.Where(c => c.CategoryId == categoryId);
+        if (channelId is not null) q = q.Where(c => c.ChannelId == channelId);
+        if (from is not null) q = q.Where(c => c.ReportedAt >= from);
+        if (to is not null) q = q.Where(c => c.ReportedAt < to);
+        var total = await q.CountAsync(ct);
+        var rows = await q.OrderByDescending(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return TypedResults.Ok(new Paged<CaseViews.CaseSummary>(rows.Select(c => CaseViews.Summary(c, r)).ToList(), total, page, pageSize));
+    }
+
+    private static async Task<Results<Ok<CaseViews.CaseDetail>, NotFound>> GetAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    {
+        var user = CurrentUser.From(http.User);
+        if (!await db.Cases.VisibleTo(user).AnyAsync(c => c.Id == id, ct)) return TypedResults.NotFound();
+        var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, ct);
+        return detail is null ? TypedResults.NotFound() : TypedResults.Ok(detail);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<CaseViews.EventRow>>, NotFound>> HistoryAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    {
+        var user = CurrentUser.From(http.User);
+        if (!await db.Cases.VisibleTo(user).AnyAsync(c => c.Id == id, ct)) return TypedResults.NotFound();
+        var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, ct);
+        return detail is null ? TypedResults.NotFound() : TypedResults.Ok(detail.History);
+    }
+}

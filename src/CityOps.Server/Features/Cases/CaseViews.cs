@@ -1,0 +1,88 @@
+using CityOps.Server.Data;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityOps.Server.Features.Cases;
+
+/// <summary>Cases as staff see them: what each role may see, with personal data masked where it must be.</summary>
+public static class CaseViews
+{
+    public sealed record Place(double? Lat, double? Lon, double? LatGcj02, double? LonGcj02, string? Address, string? Cell, string? Community, string? Subdistrict, string? District);
+    public sealed record Routed(int? UnitId, string? UnitCode, string? UnitName, RoutingReason Reason, string ReasonLabel, string? Detail);
+    public sealed record Reporter(long ReportId, string Channel, string? Name, string? Phone, string? Email, DateTimeOffset ReceivedAt, bool Merged, string Description);
+    public sealed record EventRow(int Seq, DateTimeOffset At, string Action, string? ActorName, string? ActorRole, CaseState? From, CaseState To, int? UnitId, string? Reason, string Hash);
+    public sealed record CaseSummary(long Id, CaseState State, string Category, string CategoryName, string Channel, string Description, Place Place, Routed Routing, int ReportCount, DateTimeOffset ReportedAt, DateTimeOffset UpdatedAt);
+    public sealed record CaseDetail(long Id, CaseState State, string Category, string CategoryName, string? Condition, string Channel, string Description,
+        Place Place, Routed Routing, int ReportCount, DateTimeOffset ReportedAt, DateTimeOffset UpdatedAt, string? StatusNotes,
+        IReadOnlyList<string> Photos, IReadOnlyList<Reporter> Reporters, IReadOnlyList<EventRow> History, int Version);
+
+    /// <summary>Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own; a street chief their streets).</summary>
+    public static IQueryable<Case> VisibleTo(this IQueryable<Case> q, CurrentUser u)
+    {
+        if (u.IsAnyOf([Roles.Operator, Roles.Dispatcher, Roles.ShiftLead, Roles.Leader, Roles.Admin])) return q;
+        int? unit = u.UnitId, area = u.AreaId;
+        if (u.IsAnyOf([Roles.StreetChief, Roles.Inspector]))
+            return q.Where(c => (unit != null && c.AssignedUnitId == unit) || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area)));
+        if (u.IsAnyOf([Roles.Department, Roles.Handler, Roles.Enforcement]))
+            return q.Where(c => unit != null && c.AssignedUnitId == unit);
+        return q.Where(_ => false);
+    }
+
+    public static CaseSummary Summary(Case c, ReferenceData r) => new(
+        c.Id, c.State, r.Categories[c.CategoryId].ServiceCode, Name(r, c.CategoryId), r.Channels[c.ChannelId].Code, c.Description,
+        PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt);
+
+    public static async Task<CaseDetail?> DetailAsync(CityOpsDb db, ReferenceData r, long id, CurrentUser user, CancellationToken ct)
+    {
+        var c = await db.Cases.AsNoTracking().Include(x => x.Photos).Include(x => x.Reports).Include(x => x.Events)
+            .AsSplitQuery().FirstOrDefaultAsync(x => x.Id == id, ct);
+        if (c is null) return null;
+        var category = r.Categories[c.CategoryId];
+        var condition = category.Conditions.FirstOrDefault(k => k.Id == c.ConditionId);
+        var seePersonal = user.SeesPersonalData;
+        return new CaseDetail(
+            c.Id, c.State, category.ServiceCode, Name(r, c.CategoryId), condition is null ? null : Messages.Pick(condition.DescriptionZh, condition.DescriptionEn),
+            r.Channels[c.ChannelId].Code, c.Description, PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt, c.StatusNotes,
+            c.Photos.OrderBy(p => p.Id).Select(p => p.Url).ToList(),
+            c.Reports.OrderBy(x => x.Id).Select(x => new Reporter(x.Id, r.Channels[x.ChannelId].Code,
+                seePersonal ? x.ReporterName : Mask.Name(x.ReporterName), seePersonal ? x.ReporterPhone : Mask.Phone(x.ReporterPhone),
+                seePersonal ? x.ReporterEmail : Mask.Email(x.ReporterEmail), x.ReceivedAt, x.MergedIntoExisting, x.Description)).ToList(),
+            c.Events.OrderBy(e => e.Seq).Select(e => new EventRow(e.Seq, e.At, e.Action, e.ActorName, e.ActorRole, e.FromState, e.ToState, e.UnitId, e.Reason, e.Hash)).ToList(),
+            c.Version);
+    }
+
+    private static string Name(ReferenceData r, int categoryId) => Messages.Pick(r.Categories[categoryId].NameZh, r.Categories[categoryId].NameEn);
+
+    private static Place PlaceOf(Case c, ReferenceData r)
+    {
+        string? Code(int? id) => id is { } v && r.Areas.TryGetValue(v, out var a) ? a.Code : null;
+        (double Lon, double Lat)? gcj = c.Lat is { } lat && c.Lon is { } lon ? Coordinates.Wgs84ToGcj02(lon, lat) : null;
+        var cell = c.Lat is { } la && c.Lon is { } lo ? r.Routing.Locate(lo, la)?.Code : null;
+        return new Place(c.Lat, c.Lon, gcj?.Lat, gcj?.Lon, c.Address, cell, Code(c.CommunityId), Code(c.SubdistrictId), Code(c.DistrictId));
+    }
+
+    private static Routed RoutedOf(Case c, ReferenceData r)
+    {
+        var unit = c.AssignedUnitId is { } id && r.Units.TryGetValue(id, out var u) ? u : null;
+        return new Routed(unit?.Id, unit?.Code, unit is null ? null : Messages.Pick(unit.NameZh, unit.NameEn), c.RoutingReason,
+            Routing.RoutingText.Label(c.RoutingReason), c.RoutingDetail);
+    }
+}
+
+/// <summary>Masks personal data for roles that need not see it: 张** / 138****1234 / z***@example.com.</summary>
+public static class Mask
+{
+    public static string? Name(string? s) => string.IsNullOrEmpty(s) ? s : s[..1] + new string('*', Math.Max(1, s.Length - 1));
+
+    public static string? Phone(string? s) =>
+        string.IsNullOrEmpty(s) ? s : s.Length <= 4 ? "****" : s.Length < 8 ? new string('*', s.Length - 2) + s[^2..] : s[..3] + new string('*', s.Length - 7) + s[^4..];
+
+    public static string? Email(string? s)
+    {
+        if (string.IsNullOrEmpty(s)) return s;
+        var at = s.IndexOf('@', StringComparison.Ordinal);
+        return at <= 0 ? "***" : s[..1] + "***" + s[at..];
+    }
+}

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CityOps.Server.Data;
+using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Categories;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CityOps.Server.Features.Intake;
+
+public sealed class IntakeOptions
+{
+    /// <summary>A report of the same category this close to an open case joins it (metres).</summary>
+    public double DuplicateRadiusMeters { get; set; } = 30;
+    /// <summary>… if that case was reported within this many hours.</summary>
+    public double DuplicateWindowHours { get; set; } = 72;
+    public int Open311PageSizeDefault { get; set; } = 100;
+    public int Open311PageSizeMax { get; set; } = 1000;
+}
+
+/// <summary>What the pipeline did with a report.</summary>
+public sealed record IntakeResult(IntakeOutcome Outcome, Case Case, Report Report);
+
+/// <summary>Thrown when a report is refused; carries every invalid field.</summary>
+public sealed class IntakeRejected(int status, IReadOnlyList<IntakeError> errors) : Exception(string.Join("; ", errors.Select(e => e.Message)))
+{
+    public int Status { get; } = status;
+    public IReadOnlyList<IntakeError> Errors { get; } = errors;
+}
+
+/// <summary>
+/// The one intake pipeline behind every door: validate, replay a repeated message, place the
+/// point on the grid, route it, merge it into an open duplicate or open a case, and record the
+/// first step of the case's chain — all in one transaction, so a report is either wholly stored
+/// or not at all.
+/// </summary>
+public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log)
+{
+    public async Task<IntakeResult> SubmitAsync(IntakeRequest request, IntakeActor actor, string? idempotencyKey, CancellationToken ct)
+    {
+        var reference = await cache.GetAsync(ct);
+        var errors = IntakeValidator.Validate(request, reference, out var category);
+        IntakeValidator.Text(errors, "Idempotency-Key", idempotencyKey, 128);
+        if (errors.Count > 0) throw new IntakeRejected(400, errors);
+
+        var fingerprint = Fingerprint(request, actor.Channel.Id);
+        var replay = await FindReplayAsync(actor.Channel.Id, idempotencyKey, request.ExternalId, fingerprint, ct);
+        if (replay is not null) return replay;
+
+        RouteOutcome? route = null;
+        double? lat = null, lon = null;
+        if (request.Lat is { } rawLat && request.Lon is { } rawLon)
+        {
+            (lon, lat) = Coordinates.ToWgs84(request.CoordinateSystem, rawLon, rawLat);
+            route = reference.Routing.Route(lon.Value, lat.Value, category!.Id);
+            if (route is null) throw new IntakeRejected(400, [new("lat", Messages.Get("OutsideCity"))]);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StoreAsync(request, actor, idempotencyKey, fingerprint, category!, route, lat, lon, reference, ct);
+            }
+            catch (DbUpdateException ex) when (attempt < 4)
+            {
+                // Either the same message raced in on another request (unique key) or a merge
+                // target moved (version): look again from the top.
+                db.ChangeTracker.Clear();
+                log.LogDebug(ex, "Intake attempt {Attempt} conflicted; retrying", attempt);
+                replay = await FindReplayAsync(actor.Channel.Id, idempotencyKey, request.ExternalId, fingerprint, ct);
+                if (replay is not null) return replay;
+            }
+        }
+    }
+
+    private async Task<IntakeResult> StoreAsync(IntakeRequest r, IntakeActor actor, string? idempotencyKey, string fingerprint,
+        Category category, RouteOutcome? route, double? lat, double? lon, ReferenceData reference, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var report = new Report
+        {
+            ChannelId = actor.Channel.Id, ExternalId = Blank(r.ExternalId), IdempotencyKey = Blank(idempotencyKey), Fingerprint = fingerprint,
+            Token = Guid.NewGuid(), ReporterName = Blank(r.ReporterName), ReporterPhone = Blank(r.ReporterPhone), ReporterEmail = Blank(r.ReporterEmail),
+            DeviceId = Blank(r.DeviceId), AccountId = Blank(r.AccountId), Description = r.Description?.Trim() ?? "", Address = Blank(r.Address),
+            Lat = lat, Lon = lon, CoordinateSystem = r.CoordinateSystem, OriginalLat = r.Lat, OriginalLon = r.Lon,
+            AttributesJson = r.Attributes.Count == 0 ? null : JsonSerializer.Serialize(r.Attributes), ReceivedAt = now,
+        };
+        var condition = r.ConditionCode is null ? null : category.Conditions.FirstOrDefault(c => c.Code == r.ConditionCode);
+
+        var existing = route is null ? null : await FindDuplicateAsync(category.Id, lat!.Value, lon!.Value, now, ct);
+        if (existing is not null)
+        {
+            report.MergedIntoExisting = true;
+            existing.Reports.Add(report);
+            existing.ReportCount++;
+            existing.UpdatedAt = now;
+            existing.Version++;
+            AddPhotos(existing, report, r.MediaUrls, now);
+            CaseChain.Append(existing, NewEvent(actor, now, "merge", existing.State, existing.State, existing.AssignedUnitId,
+                Messages.Get("EventMergedReport"), new { channel = actor.Channel.Code, distanceLimit = options.Value.DuplicateRadiusMeters }));
+            await db.SaveChangesAsync(ct);
+            return new IntakeResult(IntakeOutcome.Merged, existing, report);
+        }
+
+        var state = route is null ? CaseState.NeedsLocation : CaseState.Reported;
+        var c = new Case
+        {
+            Key = Guid.NewGuid(), State = state, ChannelId = actor.Channel.Id, CategoryId = category.Id, ConditionId = condition?.Id,
+            Description = report.Description, Address = report.Address, Lat = lat, Lon = lon,
+            CellId = route?.CellId, CommunityId = route?.CommunityId, SubdistrictId = route?.SubdistrictId, DistrictId = route?.DistrictId,
+            AssignedUnitId = route?.UnitId, RoutingReason = route?.Reason ?? RoutingReason.NeedsLocation,
+            RoutingDetail = route is { } ro ? RoutingText.Detail(ro, reference) : null,
+            ReportedAt = now, UpdatedAt = now,
+        };
+        c.Reports.Add(report);
+        AddPhotos(c, report, r.MediaUrls, now);
+        CaseChain.Append(c, NewEvent(actor, now, "report", null, state, c.AssignedUnitId, c.RoutingDetail,
+            new { channel = actor.Channel.Code, category = category.ServiceCode, cell = route is null ? null : reference.Routing.Locate(lon!.Value, lat!.Value)?.Code, reason = c.RoutingReason.ToString() }));
+        db.Cases.Add(c);
+        await db.SaveChangesAsync(ct);
+        return new IntakeResult(IntakeOutcome.Created, c, report);
+    }
+
+    private async Task<Case?> FindDuplicateAsync(int categoryId, double lat, double lon, DateTimeOffset now, CancellationToken ct)
+    {
+        var radius = options.Value.DuplicateRadiusMeters;
+        if (radius <= 0) return null;
+        var dLat = radius / 110574.0;
+        var dLon = radius / (111320.0 * Math.Cos(lat * Math.PI / 180));
+        var since = now.AddHours(-options.Value.DuplicateWindowHours);
+        var candidates = await db.Cases
+            .Where(c => c.CategoryId == categoryId && c.Lat >= lat - dLat && c.Lat <= lat + dLat && c.Lon >= lon - dLon && c.Lon <= lon + dLon
+                        && c.ReportedAt >= since && c.State != CaseState.Closed && c.State != CaseState.Voided)
+            .OrderBy(c => c.Id).Take(20).ToListAsync(ct);
+        return candidates
+            .Select(c => (Case: c, Distance: Coordinates.DistanceMeters(lon, lat, c.Lon!.Value, c.Lat!.Value)))
+            .Where(x => x.Distance <= radius).OrderBy(x => x.Distance).Select(x => x.Case).FirstOrDefault();
+    }
+
+    private async Task<IntakeResult?> FindReplayAsync(int channelId, string? key, string? externalId, string fingerprint, CancellationToken ct)
+    {
+        key = Blank(key);
+        externalId = Blank(externalId);
+        if (key is null && externalId is null) return null;
+        var report = await db.Reports.AsNoTracking()
+            .Where(r => r.ChannelId == channelId && ((key != null && r.IdempotencyKey == key) || (externalId != null && r.ExternalId == externalId)))
+            .FirstOrDefaultAsync(ct);
+        if (report is null) return null;
+        if (report.Fingerprint != fingerprint)
+            throw new IntakeRejected(422, [new(key is not null ? "Idempotency-Key" : "external_id", Messages.Get("IdempotencyKeyReused"))]);
+        var c = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == report.CaseId, ct);
+        return new IntakeResult(IntakeOutcome.Replayed, c, report);
+    }
+
+    private static void AddPhotos(Case c, Report report, IReadOnlyList<string> urls, DateTimeOffset now)
+    {
+        foreach (var url in urls) c.Photos.Add(new CasePhoto { Url = url, AddedAt = now });
+        _ = report;
+    }
+
+    private static CaseEvent NewEvent(IntakeActor actor, DateTimeOffset now, string action, CaseState? from, CaseState to, int? unit, string? reason, object data) => new()
+    {
+        At = now, Action = action, ActorId = actor.UserId ?? "channel:" + actor.Channel.Code, ActorName = actor.UserName ?? actor.Channel.NameZh,
+        ActorRole = actor.Role ?? "channel", FromState = from, ToState = to, UnitId = unit, Reason = reason,
+        Data = JsonSerializer.Serialize(data), Public = true, PrevHash = "", Hash = "",
+    };
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    /// <summary>SHA-256 of the request's content: a retry matches, a different report under the same key does not.</summary>
+    public static string Fingerprint(IntakeRequest r, int channelId)
+    {
+        var sb = new StringBuilder();
+        void F(string? v) => sb.Append(v?.Length ?? -1).Append(':').Append(v).Append('|');
+        F(channelId.ToString(CultureInfo.InvariantCulture));
+        F(r.ServiceCode?.Trim().ToUpperInvariant());
+        F(r.ConditionCode);
+        F(r.Lat?.ToString("R", CultureInfo.InvariantCulture));
+        F(r.Lon?.ToString("R", CultureInfo.InvariantCulture));
+        F(r.CoordinateSystem.ToString());
+        F(Blank(r.Address));
+        F(r.Description?.Trim());
+        F(Blank(r.ReporterName));
+        F(Blank(r.ReporterPhone));
+        F(Blank(r.ReporterEmail));
+        F(Blank(r.ExternalId));
+        foreach (var m in r.MediaUrls) F(m);
+        foreach (var (k, v) in r.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal)) { F(k); F(v); }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+}

@@ -1,0 +1,19 @@
+using CityOps.Server.Features.Intake.Open311;
+
+namespace CityOps.Server.Features.Intake;
+
+public static class IntakeSetup
+{
+    public static void AddIntake(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<IntakeOptions>(builder.Configuration.GetSection("CityOps:Intake"));
+        builder.Services.AddScoped<IntakeService>();
+    }
+
+    public static void MapIntake(this WebApplication app)
+    {
+        app.MapOpen311();
+        app.MapNativeIntake();
+        app.MapChannels();
+    }
+}

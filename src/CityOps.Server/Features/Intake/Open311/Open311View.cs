@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CityOps.Server.Data;
+using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Infrastructure;
+
+namespace CityOps.Server.Features.Intake.Open311;
+
+/// <summary>A case as the public sees it through Open311: no reporter data, ever.</summary>
+public static class Open311View
+{
+    public static JsonObject Request(Case c, ReferenceData reference, TimeZoneInfo zone, bool extensions, ILookup<long, CaseEvent>? notes)
+    {
+        var category = reference.Categories[c.CategoryId];
+        var unit = c.AssignedUnitId is { } u && reference.Units.TryGetValue(u, out var unitRow) ? Messages.Pick(unitRow.NameZh, unitRow.NameEn) : null;
+        var closed = c.State is CaseState.Closed or CaseState.Voided;
+        var o = new JsonObject
+        {
+            ["service_request_id"] = c.Id.ToString(CultureInfo.InvariantCulture),
+            ["status"] = closed ? "closed" : "open",
+            ["status_notes"] = c.StatusNotes,
+            ["service_name"] = Messages.Pick(category.NameZh, category.NameEn),
+            ["service_code"] = category.ServiceCode,
+            ["description"] = c.Description,
+            ["agency_responsible"] = unit,
+            ["service_notice"] = c.RoutingReason == RoutingReason.NeedsLocation ? Messages.Get("Open311NeedsLocation") : RoutingText.Label(c.RoutingReason),
+            ["requested_datetime"] = Open311Format.Time(c.ReportedAt, zone),
+            ["updated_datetime"] = Open311Format.Time(c.UpdatedAt, zone),
+            ["expected_datetime"] = null,
+            ["address"] = c.Address,
+            ["address_id"] = null,
+            ["zipcode"] = null,
+            ["lat"] = c.Lat,
+            ["long"] = c.Lon,
+            ["media_url"] = c.Photos.OrderBy(p => p.Id).Select(p => p.Url).FirstOrDefault(),
+        };
+        if (!extensions) return o;
+
+        string? Code(int? id) => id is { } v && reference.Areas.TryGetValue(v, out var a) ? a.Code : null;
+        var channel = reference.Channels[c.ChannelId];
+        o["extended_attributes"] = new JsonObject
+        {
+            ["channel"] = channel.Code,
+            ["channel_name"] = Messages.Pick(channel.NameZh, channel.NameEn),
+            ["grid_cell"] = c.Lat is { } lat && c.Lon is { } lon ? reference.Routing.Locate(lon, lat)?.Code : null,
+            ["community"] = Code(c.CommunityId),
+            ["subdistrict"] = Code(c.SubdistrictId),
+            ["district"] = Code(c.DistrictId),
+            ["routing_reason"] = c.RoutingReason.ToString(),
+            ["routing_detail"] = c.RoutingDetail,
+            ["state"] = c.State.ToString(),
+            ["report_count"] = c.ReportCount,
+            ["category_kind"] = category.Kind.ToString(),
+        };
+        o["notes"] = new JsonArray((notes?[c.Id] ?? []).Select(e => (JsonNode)new JsonObject
+        {
+            ["datetime"] = Open311Format.Time(e.At, zone),
+            ["summary"] = Messages.Get("Event_" + e.Action),
+            ["description"] = e.Reason,
+            ["type"] = e.Action,
+        }).ToArray());
+        return o;
+    }
+}

@@ -1,0 +1,48 @@
+namespace CityOps.Server.Features.Units;
+
+public enum UnitKind
+{
+    /// <summary>指挥中心: intake operators, dispatchers, shift leads.</summary>
+    CommandCentre = 0,
+    /// <summary>处置部门: a professional department (roads, landscaping, sanitation …).</summary>
+    Department = 1,
+    /// <summary>执法大队: a district's city-management enforcement squad.</summary>
+    EnforcementSquad = 2,
+    /// <summary>属地: district bureau or subdistrict office answering for its territory.</summary>
+    Territory = 3,
+    /// <summary>街长: a street chief (level in <see cref="Unit.StreetChiefLevel"/>).</summary>
+    StreetChief = 4,
+    /// <summary>协同部门: partner bureau receiving shared data.</summary>
+    PartnerBureau = 5,
+    /// <summary>运营企业: e.g. a shared-bike operator.</summary>
+    OperatorCompany = 6,
+}
+
+public enum StreetChiefLevel
+{
+    District = 1,
+    Subdistrict = 2,
+    Community = 3,
+}
+
+/// <summary>An organisation that receives, handles or supervises cases.</summary>
+public sealed class Unit
+{
+    public int Id { get; set; }
+    /// <summary>Stable code, also the demo login name ({code}@demo.cityops).</summary>
+    public required string Code { get; set; }
+    public required string NameZh { get; set; }
+    public required string NameEn { get; set; }
+    public UnitKind Kind { get; set; }
+    /// <summary>The department type it covers (Municipal, Sanitation …) for departments.</summary>
+    public string? UnitType { get; set; }
+    public StreetChiefLevel? StreetChiefLevel { get; set; }
+    /// <summary>The superior unit: receives supervision orders and escalations.</summary>
+    public int? ParentId { get; set; }
+    /// <summary>Jurisdiction: the area it answers for (null = the whole city).</summary>
+    public int? AreaId { get; set; }
+    /// <summary>Streets a street chief owns, one per line (names as signposted).</summary>
+    public string? Streets { get; set; }
+    public string? ContactPhone { get; set; }
+    public bool Active { get; set; } = true;
+}

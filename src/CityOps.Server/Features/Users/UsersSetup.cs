@@ -1,0 +1,73 @@
+using System.Security.Claims;
+using CityOps.Server.Data;
+using CityOps.Server.Data.Seeding;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace CityOps.Server.Features.Users;
+
+public static class UsersSetup
+{
+    public static void AddUsers(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.Staff))
+            .AddPolicy(Policies.Reporter, p => p.RequireRole(Roles.Reporters));
+        services.AddIdentityApiEndpoints<AppUser>(o =>
+            {
+                o.Password.RequiredLength = 10;
+                o.Lockout.MaxFailedAccessAttempts = 10;
+                o.User.RequireUniqueEmail = true;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<CityOpsDb>()
+            .AddClaimsPrincipalFactory<CityOpsClaimsFactory>();
+        services.Configure<AdminOptions>(builder.Configuration.GetSection("CityOps:Admin"));
+        services.AddScoped<UserSeed>();
+        services.AddScoped<ReferenceDataSeeder>();
+    }
+}
+
+/// <summary>Puts the user's unit and area into the sign-in (cookie or bearer token) so checks need no query.</summary>
+public sealed class CityOpsClaimsFactory(UserManager<AppUser> users, RoleManager<IdentityRole> roles, IOptions<IdentityOptions> options)
+    : UserClaimsPrincipalFactory<AppUser, IdentityRole>(users, roles, options)
+{
+    protected override async Task<ClaimsIdentity> GenerateClaimsAsync(AppUser user)
+    {
+        var id = await base.GenerateClaimsAsync(user);
+        if (user.UnitId is { } unit) id.AddClaim(new Claim(CurrentUser.UnitClaim, unit.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (user.AreaId is { } area) id.AddClaim(new Claim(CurrentUser.AreaClaim, area.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        id.AddClaim(new Claim(CurrentUser.DisplayNameClaim, user.DisplayName));
+        return id;
+    }
+}
+
+/// <summary>Who is calling, read from the principal's claims.</summary>
+public sealed record CurrentUser(string? Id, string? Name, IReadOnlyList<string> Roles, int? UnitId, int? AreaId)
+{
+    public const string UnitClaim = "cityops:unit";
+    public const string AreaClaim = "cityops:area";
+    public const string DisplayNameClaim = "cityops:name";
+
+    public static readonly CurrentUser Anonymous = new(null, null, [], null, null);
+
+    public bool IsAuthenticated => Id is not null;
+    public bool IsIn(string role) => Roles.Contains(role);
+    public bool IsAnyOf(IEnumerable<string> roles) => roles.Any(Roles.Contains);
+    public bool SeesPersonalData => IsAnyOf(Users.Roles.SeePersonalData);
+    public string? PrimaryRole => Roles.FirstOrDefault();
+
+    public static CurrentUser From(ClaimsPrincipal p)
+    {
+        if (p.Identity?.IsAuthenticated != true) return Anonymous;
+        static int? Int(string? v) => int.TryParse(v, out var i) ? i : null;
+        return new CurrentUser(
+            p.FindFirstValue(ClaimTypes.NameIdentifier),
+            p.FindFirstValue(DisplayNameClaim) ?? p.Identity.Name,
+            p.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList(),
+            Int(p.FindFirstValue(UnitClaim)),
+            Int(p.FindFirstValue(AreaClaim)));
+    }
+}

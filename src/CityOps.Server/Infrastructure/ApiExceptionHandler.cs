@@ -1,0 +1,53 @@
+using CityOps.Server.Features.Intake.Open311;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityOps.Server.Infrastructure;
+
+/// <summary>
+/// Last line of defence: turns request-shape failures (oversize bodies, bad forms, concurrency
+/// conflicts) into 4xx in the right dialect (Open311 error list or ProblemDetails). Anything else
+/// is a 500 with a trace id and no internals.
+/// </summary>
+public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> log) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        var (status, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, Messages.Get(bad.StatusCode == 413 ? "BodyTooLarge" : "MalformedRequest")),
+            InvalidDataException => (400, Messages.Get("MalformedRequest")),
+            System.Text.Json.JsonException => (400, Messages.Get("MalformedJson")),
+            System.Xml.XmlException => (400, Messages.Get("MalformedRequest")),
+            DbUpdateConcurrencyException => (409, Messages.Get("ConcurrentChange")),
+            ApiException api => (api.Status, api.Message),
+            _ => (500, Messages.Get("InternalError")),
+        };
+        if (status >= 500)
+            log.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+        else
+            log.LogInformation("Request rejected with {Status}: {Reason}", status, exception.Message);
+
+        if (http.Response.HasStarted) return false;
+        http.Response.StatusCode = status;
+        if (http.Request.Path.StartsWithSegments("/open311"))
+        {
+            await Open311Errors.WriteAsync(http, status, detail);
+            return true;
+        }
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails = { Status = status, Detail = detail, Title = Messages.Get(status >= 500 ? "InternalErrorTitle" : "RequestRejected") },
+        });
+    }
+}
+
+/// <summary>A rule violation with its HTTP status; thrown from services, mapped by <see cref="ApiExceptionHandler"/>.</summary>
+public sealed class ApiException(int status, string message, string? field = null) : Exception(message)
+{
+    public int Status { get; } = status;
+    public string? Field { get; } = field;
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using CityOps.Server.Data;
+using Microsoft.AspNetCore.Localization;
+using Scalar.AspNetCore;
+
+namespace CityOps.Server.Infrastructure;
+
+/// <summary>Cross-cutting plumbing: errors, localisation, JSON, OpenAPI, health, time.</summary>
+public static class InfrastructureSetup
+{
+    public static readonly CultureInfo[] SupportedCultures = [new("zh-CN"), new("en")];
+
+    public static void AddInfrastructure(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        if (!builder.Environment.IsDevelopment())
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<CityOptions>().Bind(builder.Configuration.GetSection("CityOps:City")).ValidateOnStart();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        services.AddOpenApi();
+        services.AddHealthChecks().AddDbContextCheck<CityOpsDb>("database");
+        services.Configure<RequestLocalizationOptions>(o =>
+        {
+            o.DefaultRequestCulture = new RequestCulture("zh-CN");
+            o.SupportedCultures = SupportedCultures;
+            o.SupportedUICultures = SupportedCultures;
+            o.ApplyCurrentCultureToResponseHeaders = true;
+        });
+    }
+
+    public static void UseInfrastructure(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRequestLocalization();
+        app.UseAuthentication();
+        app.UseAuthorization();
+    }
+
+    public static void MapInfrastructure(this WebApplication app)
+    {
+        app.MapHealthChecks("/health").AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/scalar").AllowAnonymous();
+        app.MapGet("/", () => TypedResults.Redirect("/scalar")).ExcludeFromDescription();
+    }
+}

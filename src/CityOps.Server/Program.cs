@@ -1,0 +1,36 @@
+using CityOps.Server.Data;
+using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Categories;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Intake;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Units;
+using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddInfrastructure();
+builder.AddDatabase();
+builder.AddUsers();
+builder.AddGeography();
+builder.AddRouting();
+builder.AddIntake();
+
+var app = builder.Build();
+
+app.UseInfrastructure();
+app.MapInfrastructure();
+app.MapUsers();
+app.MapGeography();
+app.MapCategories();
+app.MapUnits();
+app.MapRoutingTable();
+app.MapIntake();
+app.MapCases();
+
+await app.PrepareDatabaseAsync();
+await app.RunAsync();
+
+/// <summary>Entry point; public so integration tests can host it.</summary>
+public partial class Program;
