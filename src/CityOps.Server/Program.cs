@@ -29,7 +29,6 @@ app.MapRoutingTable();
 app.MapIntake();
 app.MapCases();
 
-await app.PrepareDatabaseAsync();
 await app.RunAsync();
 
 /// <summary>Entry point; public so integration tests can host it.</summary>

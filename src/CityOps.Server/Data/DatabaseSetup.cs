@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.Loader;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,6 +23,8 @@ public static class DatabaseSetup
         var connection = builder.Configuration.GetConnectionString("CityOps")
             ?? throw new InvalidOperationException("ConnectionStrings:CityOps is not set.");
         builder.Services.AddDbContextPool<CityOpsDb>(o => Configure(o, options.Provider, connection));
+        // Registered before the web server's own hosted service, so it finishes before the first request.
+        builder.Services.AddHostedService<DatabaseInitializer>();
     }
 
     public static void Configure(DbContextOptionsBuilder o, string provider, string connection)
@@ -43,25 +44,6 @@ public static class DatabaseSetup
         {
             throw new InvalidOperationException($"CityOps:Database:Provider '{provider}' is not supported (Sqlite or Postgres).");
         }
-    }
-
-    public static async Task PrepareDatabaseAsync(this WebApplication app)
-    {
-        var options = app.Services.GetRequiredService<DatabaseOptions>();
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
-        if (options.MigrateOnStart)
-        {
-            if (db.IsSqlite)
-            {
-                // WAL lets readers run beside the single writer; NORMAL sync is durable in WAL mode.
-                await db.Database.OpenConnectionAsync();
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-                await db.Database.CloseConnectionAsync();
-            }
-            await db.Database.MigrateAsync();
-        }
-        await scope.ServiceProvider.GetRequiredService<Seeding.ReferenceDataSeeder>().SeedAsync(db);
     }
 
     private static void EnsureSqliteFolder(string connection)
@@ -97,6 +79,28 @@ public static class DatabaseSetup
         return new object();
     }
 
-    internal static Assembly? Loaded(string name) =>
-        AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == name);
+}
+
+/// <summary>Applies migrations and seeds reference data when the host starts.</summary>
+public sealed class DatabaseInitializer(IServiceProvider services, DatabaseOptions options) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+        if (options.MigrateOnStart)
+        {
+            if (db.IsSqlite)
+            {
+                // WAL lets readers run beside the single writer.
+                await db.Database.OpenConnectionAsync(cancellationToken);
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+                await db.Database.CloseConnectionAsync();
+            }
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        await scope.ServiceProvider.GetRequiredService<Seeding.ReferenceDataSeeder>().SeedAsync(db, cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -16,7 +16,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
     {
         var (status, detail) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, Messages.Get(bad.StatusCode == 413 ? "BodyTooLarge" : "MalformedRequest")),
+            BadHttpRequestException { StatusCode: 413 } => (413, Messages.Get("BodyTooLarge")),
+            BadHttpRequestException bad => (bad.StatusCode, $"{Messages.Get("MalformedRequest")} {bad.Message}"),
             InvalidDataException => (400, Messages.Get("MalformedRequest")),
             System.Text.Json.JsonException => (400, Messages.Get("MalformedJson")),
             System.Xml.XmlException => (400, Messages.Get("MalformedRequest")),

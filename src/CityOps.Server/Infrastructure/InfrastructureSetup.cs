@@ -30,6 +30,8 @@ public static class InfrastructureSetup
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
+        // Binding failures (bad JSON, wrong content type) reach ApiExceptionHandler with their reason.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
         services.AddHealthChecks().AddDbContextCheck<CityOpsDb>("database");
         services.Configure<RequestLocalizationOptions>(o =>
