@@ -46,6 +46,12 @@ public static class InfrastructureSetup
     public static void UseInfrastructure(this WebApplication app)
     {
         app.UseExceptionHandler();
+        // Declared bodies over the limit are refused before anything reads them (Kestrel also caps streamed ones).
+        var limit = app.Configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1_048_576;
+        app.Use((http, next) =>
+            http.Request.ContentLength > limit && !http.Request.Path.StartsWithSegments("/api/admin/geography/imports")
+                ? throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
+                : next(http));
         app.UseStatusCodePages();
         app.UseRequestLocalization();
         app.UseAuthentication();

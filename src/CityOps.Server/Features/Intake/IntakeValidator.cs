@@ -71,7 +71,8 @@ public static partial class IntakeValidator
         {
             var c = value[i];
             if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) { i++; continue; }
-            if (char.IsSurrogate(c) || (char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+            // U+FFFD is what a decoder leaves of bytes that were not valid UTF-8.
+            if (char.IsSurrogate(c) || c == '\uFFFD' || (char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
             {
                 errors.Add(new(field, Messages.Get("TextInvalidCharacters")));
                 return;

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Json;
+using CityOps.Server.Features.Geography;
+using CityOps.Tests.Support;
+
+namespace CityOps.Tests.Intake;
+
+/// <summary>The native JSON door: channels by key, staff by sign-in, masking, duplicates, needs-location.</summary>
+public sealed class NativeIntakeTests
+{
+    private static object Body((double Lon, double Lat) at, string category = "E0103", string? channel = null, string cs = "WGS84", string? externalId = null) => new
+    {
+        channel,
+        externalId,
+        category,
+        description = "人行道上有暴露垃圾",
+        address = "思明区某路 1 号",
+        location = new { lat = at.Lat, lon = at.Lon, coordinateSystem = cs },
+        reporter = new { name = "张三丰", phone = "13812345678", email = "zhang@example.com" },
+        photos = new[] { "https://img.example.com/a.jpg" },
+    };
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_hotline_operator_reports_with_gcj02_coordinates_and_a_handler_sees_the_reporter_masked(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var wgs = Api.PointIn("350203");
+        var gcj = Coordinates.Wgs84ToGcj02(wgs.Lon, wgs.Lat);
+        var response = await op.PostAsJsonAsync("/api/reports", Body(gcj, channel: "hotline12345", cs: "GCJ02"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.JsonAsync();
+        var id = body["caseId"]!.GetValue<long>();
+        // Stored in WGS-84: the GCJ-02 offset (hundreds of metres) was removed.
+        Assert.Equal(wgs.Lat, body["case"]!["place"]!["lat"]!.GetValue<double>(), 6);
+        Assert.Equal(wgs.Lon, body["case"]!["place"]!["lon"]!.GetValue<double>(), 6);
+        Assert.Equal("350203", body["case"]!["place"]!["district"]!.GetValue<string>());
+        Assert.Equal("13812345678", body["case"]!["reporters"]![0]!["phone"]!.GetValue<string>());
+        Assert.Equal("hotline12345", body["case"]!["channel"]!.GetValue<string>());
+
+        // A unit's staff (here: the unit the case went to) sees the case but not the caller's number.
+        var unitCode = body["case"]!["routing"]!["unitCode"]!.GetValue<string>();
+        var unitStaff = await app.SignInAsync(unitCode);
+        var seen = await (await unitStaff.GetAsync($"/api/cases/{id}")).JsonAsync();
+        Assert.Equal("138****5678", seen["reporters"]![0]!["phone"]!.GetValue<string>());
+        Assert.Equal("张**", seen["reporters"]![0]!["name"]!.GetValue<string>());
+        Assert.DoesNotContain("13812345678", seen.ToJsonString(), StringComparison.Ordinal);
+
+        // Another unit does not see it at all.
+        var other = await app.SignInAsync("city-marine");
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/cases/{id}")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_second_report_nearby_joins_the_open_case_and_keeps_both_reporters(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", "demo-wechat-key");
+        var at = Api.PointIn("350205");
+        var first = await (await client.PostAsJsonAsync("/api/reports", Body(at, "E0104"))).JsonAsync();
+        var near = (at.Lon + 0.00005, at.Lat + 0.00005); // about 7 m away
+        var second = await client.PostAsJsonAsync("/api/reports", Body(near, "E0104"));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var merged = await second.JsonAsync();
+        Assert.Equal("Merged", merged["outcome"]!.GetValue<string>());
+        Assert.Equal(first["caseId"]!.GetValue<long>(), merged["caseId"]!.GetValue<long>());
+        Assert.Equal(2, merged["case"]!["reporters"]!.AsArray().Count);
+        Assert.Equal(["report", "merge"], merged["case"]!["history"]!.AsArray().Select(e => e!["action"]!.GetValue<string>()).ToArray());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task An_address_only_phone_report_waits_in_the_needs_location_queue(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var response = await op.PostAsJsonAsync("/api/reports", new { channel = "hotline12345", category = "C0301", description = "垃圾桶满溢", address = "湖里区某小区门口", externalId = Guid.NewGuid().ToString() });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.JsonAsync())["caseId"]!.GetValue<long>();
+        var queue = await (await op.GetAsync("/api/cases?state=NeedsLocation&pageSize=500")).JsonAsync();
+        Assert.Contains(queue["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_channel_message_id_never_creates_a_second_case(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", "demo-app-key");
+        var body = Body(Api.PointIn("350212"), "C0204", externalId: "app-msg-" + Guid.NewGuid());
+        var first = await (await client.PostAsJsonAsync("/api/reports", body)).JsonAsync();
+        var again = await (await client.PostAsJsonAsync("/api/reports", body)).JsonAsync();
+        Assert.Equal("Replayed", again["outcome"]!.GetValue<string>());
+        Assert.Equal(first["caseId"]!.GetValue<long>(), again["caseId"]!.GetValue<long>());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Callers_without_a_key_or_a_reporting_role_are_refused(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var anonymous = app.CreateClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/reports", Body(Api.PointIn("350203")))).StatusCode);
+        var partner = await app.SignInAsync("partner");
+        Assert.Equal(HttpStatusCode.Forbidden, (await partner.PostAsJsonAsync("/api/reports", Body(Api.PointIn("350203"), channel: "web"))).StatusCode);
+        anonymous.DefaultRequestHeaders.Add("X-Api-Key", "not-a-key");
+        Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.PostAsJsonAsync("/api/reports", Body(Api.PointIn("350203")))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.PostAsJsonAsync("/api/auth/register", new { email = "x@y.z", password = "Passw0rd!Passw0rd" })).StatusCode);
+    }
+}
