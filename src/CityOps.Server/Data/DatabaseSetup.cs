@@ -32,7 +32,7 @@ public static class DatabaseSetup
         if (provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase) || provider.Equals("PostgreSQL", StringComparison.OrdinalIgnoreCase))
         {
             LoadMigrations(PostgresMigrations);
-            o.UseNpgsql(connection, n => n.MigrationsAssembly(PostgresMigrations));
+            o.UseNpgsql(WithAutoPrepare(connection), n => n.MigrationsAssembly(PostgresMigrations));
         }
         else if (provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
         {
@@ -44,6 +44,15 @@ public static class DatabaseSetup
         {
             throw new InvalidOperationException($"CityOps:Database:Provider '{provider}' is not supported (Sqlite or Postgres).");
         }
+    }
+
+    // The same few statements run on every request; prepared once per connection, PostgreSQL
+    // skips parsing and planning them. A connection string that sets its own value wins.
+    private static string WithAutoPrepare(string connection)
+    {
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(connection);
+        if (!connection.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
+        return b.ConnectionString;
     }
 
     private static void EnsureSqliteFolder(string connection)

@@ -48,9 +48,9 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, TimePr
         IntakeValidator.Text(errors, "Idempotency-Key", idempotencyKey, 128);
         if (errors.Count > 0) throw new IntakeRejected(400, errors);
 
+        // Repeats are rare: try the write first and let the unique index on (channel, key) catch a
+        // repeat, instead of paying a look-up on every report.
         var fingerprint = Fingerprint(request, actor.Channel.Id);
-        var replay = await FindReplayAsync(actor.Channel.Id, idempotencyKey, request.ExternalId, fingerprint, ct);
-        if (replay is not null) return replay;
 
         RouteOutcome? route = null;
         double? lat = null, lon = null;
@@ -69,11 +69,11 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, TimePr
             }
             catch (DbUpdateException ex) when (attempt < 4)
             {
-                // Either the same message raced in on another request (unique key) or a merge
-                // target moved (version): look again from the top.
+                // Either the message was received before (unique key) or a merge target moved
+                // (version): look for the earlier report, else try again.
                 db.ChangeTracker.Clear();
                 log.LogDebug(ex, "Intake attempt {Attempt} conflicted; retrying", attempt);
-                replay = await FindReplayAsync(actor.Channel.Id, idempotencyKey, request.ExternalId, fingerprint, ct);
+                var replay = await FindReplayAsync(actor.Channel.Id, idempotencyKey, request.ExternalId, fingerprint, ct);
                 if (replay is not null) return replay;
             }
         }
@@ -137,7 +137,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, TimePr
         var candidates = await db.Cases
             .Where(c => c.CategoryId == categoryId && c.Lat >= lat - dLat && c.Lat <= lat + dLat && c.Lon >= lon - dLon && c.Lon <= lon + dLon
                         && c.ReportedAt >= since && c.State != CaseState.Closed && c.State != CaseState.Voided)
-            .OrderBy(c => c.Id).Take(20).ToListAsync(ct);
+            .Take(50).ToListAsync(ct); // no ORDER BY: it would tempt the planner off the (category, lat, lon) index
         return candidates
             .Select(c => (Case: c, Distance: Coordinates.DistanceMeters(lon, lat, c.Lon!.Value, c.Lat!.Value)))
             .Where(x => x.Distance <= radius).OrderBy(x => x.Distance).Select(x => x.Case).FirstOrDefault();
