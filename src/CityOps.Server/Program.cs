@@ -1,5 +1,8 @@
 using CityOps.Server.Data;
+using CityOps.Server.Features.Attachments;
 using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Cases.Calendar;
+using CityOps.Server.Features.Cases.Workflow;
 using CityOps.Server.Features.Categories;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
@@ -16,6 +19,9 @@ builder.AddUsers();
 builder.AddGeography();
 builder.AddRouting();
 builder.AddIntake();
+builder.AddWorkCalendar();
+builder.AddWorkflow();
+builder.AddAttachments();
 
 var app = builder.Build();
 
@@ -28,6 +34,8 @@ app.MapUnits();
 app.MapRoutingTable();
 app.MapIntake();
 app.MapCases();
+app.MapWorkflow();
+app.MapAttachments();
 
 await app.RunAsync();
 

@@ -22,6 +22,36 @@ namespace CityOps.Migrations.Postgres.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.Attachment", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("FileName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UploadedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UploadedById")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Sha256");
+
+                    b.ToTable("Attachments");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Cases.Case", b =>
                 {
                     b.Property<long>("Id")
@@ -37,6 +67,12 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.Property<int?>("AssignedUnitId")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("CallbackAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool?>("CallbackReached")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("CategoryId")
                         .HasColumnType("integer");
 
@@ -45,6 +81,10 @@ namespace CityOps.Migrations.Postgres.Migrations
 
                     b.Property<int>("ChannelId")
                         .HasColumnType("integer");
+
+                    b.Property<string>("ClaimedById")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<DateTimeOffset?>("ClosedAt")
                         .HasColumnType("timestamp with time zone");
@@ -60,8 +100,27 @@ namespace CityOps.Migrations.Postgres.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<DateTimeOffset?>("DispatchedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int?>("DistrictId")
                         .HasColumnType("integer");
+
+                    b.Property<bool?>("EffectiveFeedback")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("ExtensionCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("HandledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool?>("HandledOnTime")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("HandlerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<Guid>("Key")
                         .HasColumnType("uuid");
@@ -80,11 +139,40 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.Property<double?>("Lon")
                         .HasColumnType("double precision");
 
+                    b.Property<string>("Pending")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("PendingById")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("PendingReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<double?>("PendingValue")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset?>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("ReportCount")
                         .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("ReportedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ResultNotes")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<int>("ReturnCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ReworkCount")
+                        .HasColumnType("integer");
 
                     b.Property<string>("RoutingDetail")
                         .HasMaxLength(500)
@@ -92,6 +180,10 @@ namespace CityOps.Migrations.Postgres.Migrations
 
                     b.Property<string>("RoutingReason")
                         .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Satisfaction")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
@@ -107,8 +199,21 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.Property<int?>("SubdistrictId")
                         .HasColumnType("integer");
 
+                    b.Property<int>("SupervisionCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("SuspensionCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("TaskAssigneeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool?>("VerificationPassed")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
@@ -179,6 +284,10 @@ namespace CityOps.Migrations.Postgres.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<string>("PrevHash")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -194,6 +303,10 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.Property<int>("Seq")
                         .HasColumnType("integer");
 
+                    b.Property<string>("TargetUserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("ToState")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -203,6 +316,9 @@ namespace CityOps.Migrations.Postgres.Migrations
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CaseId", "IdempotencyKey")
+                        .IsUnique();
 
                     b.HasIndex("CaseId", "Seq")
                         .IsUnique();
@@ -705,6 +821,172 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.ToTable("RoutingRules");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.Lease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("Leases");
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.Notification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("CaseId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("ReadAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<int?>("UnitId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UnitId", "CreatedAt");
+
+                    b.HasIndex("UserId", "CreatedAt");
+
+                    b.ToTable("Notifications");
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.OutboxMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("CaseId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("LockedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.HasIndex("DeliveredAt", "NextAttemptAt");
+
+                    b.ToTable("Outbox");
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.SupervisionOrder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Automatic")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("CaseId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("IssuedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("IssuedById")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<int?>("SuperiorUnitId")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("UnitId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CaseId");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.ToTable("SupervisionOrders");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Units.Unit", b =>
                 {
                     b.Property<int>("Id")
@@ -1001,6 +1283,62 @@ namespace CityOps.Migrations.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("ConditionId")
                         .OnDelete(DeleteBehavior.Restrict);
+
+                    b.OwnsOne("CityOps.Server.Features.Cases.CaseClock", "Clock", b1 =>
+                        {
+                            b1.Property<long>("CaseId")
+                                .HasColumnType("bigint");
+
+                            b1.Property<DateTimeOffset?>("DueAt")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<double>("Limit")
+                                .HasColumnType("double precision");
+
+                            b1.Property<int>("Number")
+                                .HasColumnType("integer");
+
+                            b1.Property<bool>("OverdueRaised")
+                                .HasColumnType("boolean");
+
+                            b1.Property<bool>("Paused")
+                                .HasColumnType("boolean");
+
+                            b1.Property<DateTimeOffset?>("SegmentStart")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<string>("Step")
+                                .HasMaxLength(16)
+                                .HasColumnType("character varying(16)");
+
+                            b1.Property<string>("Unit")
+                                .IsRequired()
+                                .HasMaxLength(32)
+                                .HasColumnType("character varying(32)");
+
+                            b1.Property<double>("UsedBefore")
+                                .HasColumnType("double precision");
+
+                            b1.Property<DateTimeOffset?>("WarnAt")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<bool>("WarningRaised")
+                                .HasColumnType("boolean");
+
+                            b1.HasKey("CaseId");
+
+                            b1.HasIndex("OverdueRaised", "DueAt");
+
+                            b1.HasIndex("WarningRaised", "WarnAt");
+
+                            b1.ToTable("Cases");
+
+                            b1.WithOwner()
+                                .HasForeignKey("CaseId");
+                        });
+
+                    b.Navigation("Clock")
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CityOps.Server.Features.Cases.CaseEvent", b =>

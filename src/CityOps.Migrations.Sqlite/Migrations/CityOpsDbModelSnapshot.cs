@@ -17,6 +17,36 @@ namespace CityOps.Migrations.Sqlite.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.Attachment", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FileName")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UploadedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UploadedById")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Sha256");
+
+                    b.ToTable("Attachments");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Cases.Case", b =>
                 {
                     b.Property<long>("Id")
@@ -30,6 +60,12 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.Property<int?>("AssignedUnitId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("CallbackAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("CallbackReached")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("CategoryId")
                         .HasColumnType("INTEGER");
 
@@ -38,6 +74,10 @@ namespace CityOps.Migrations.Sqlite.Migrations
 
                     b.Property<int>("ChannelId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimedById")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("ClosedAt")
                         .HasColumnType("INTEGER");
@@ -53,8 +93,27 @@ namespace CityOps.Migrations.Sqlite.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("DispatchedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("DistrictId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("EffectiveFeedback")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ExtensionCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("HandledAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("HandledOnTime")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HandlerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<Guid>("Key")
                         .HasColumnType("TEXT");
@@ -73,10 +132,39 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.Property<double?>("Lon")
                         .HasColumnType("REAL");
 
+                    b.Property<string>("Pending")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingById")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("PendingValue")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("RegisteredAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("ReportCount")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("ReportedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResultNotes")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ReturnCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ReworkCount")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("RoutingDetail")
@@ -85,6 +173,10 @@ namespace CityOps.Migrations.Sqlite.Migrations
 
                     b.Property<string>("RoutingReason")
                         .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Satisfaction")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
@@ -100,7 +192,20 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.Property<int?>("SubdistrictId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("SupervisionCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SuspensionCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TaskAssigneeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool?>("VerificationPassed")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Version")
@@ -170,6 +275,10 @@ namespace CityOps.Migrations.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PrevHash")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -185,6 +294,10 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.Property<int>("Seq")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("TargetUserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ToState")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -194,6 +307,9 @@ namespace CityOps.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CaseId", "IdempotencyKey")
+                        .IsUnique();
 
                     b.HasIndex("CaseId", "Seq")
                         .IsUnique();
@@ -678,6 +794,166 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.ToTable("RoutingRules");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.Lease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("Leases");
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.Notification", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CaseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReadAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("UnitId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UnitId", "CreatedAt");
+
+                    b.HasIndex("UserId", "CreatedAt");
+
+                    b.ToTable("Notifications");
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.OutboxMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CaseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DeliveredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LockedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.HasIndex("DeliveredAt", "NextAttemptAt");
+
+                    b.ToTable("Outbox");
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.SupervisionOrder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Automatic")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CaseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("IssuedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("IssuedById")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("SuperiorUnitId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("UnitId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CaseId");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.ToTable("SupervisionOrders");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Units.Unit", b =>
                 {
                     b.Property<int>("Id")
@@ -968,6 +1244,62 @@ namespace CityOps.Migrations.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("ConditionId")
                         .OnDelete(DeleteBehavior.Restrict);
+
+                    b.OwnsOne("CityOps.Server.Features.Cases.CaseClock", "Clock", b1 =>
+                        {
+                            b1.Property<long>("CaseId")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<long?>("DueAt")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<double>("Limit")
+                                .HasColumnType("REAL");
+
+                            b1.Property<int>("Number")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<bool>("OverdueRaised")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<bool>("Paused")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<long?>("SegmentStart")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<string>("Step")
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("Unit")
+                                .IsRequired()
+                                .HasMaxLength(32)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<double>("UsedBefore")
+                                .HasColumnType("REAL");
+
+                            b1.Property<long?>("WarnAt")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<bool>("WarningRaised")
+                                .HasColumnType("INTEGER");
+
+                            b1.HasKey("CaseId");
+
+                            b1.HasIndex("OverdueRaised", "DueAt");
+
+                            b1.HasIndex("WarningRaised", "WarnAt");
+
+                            b1.ToTable("Cases");
+
+                            b1.WithOwner()
+                                .HasForeignKey("CaseId");
+                        });
+
+                    b.Navigation("Clock")
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CityOps.Server.Features.Cases.CaseEvent", b =>

@@ -1,8 +1,10 @@
+using CityOps.Server.Features.Attachments;
 using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Categories;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
 using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Supervision;
 using CityOps.Server.Features.Units;
 using CityOps.Server.Features.Users;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -26,6 +28,11 @@ public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbC
     public DbSet<CasePhoto> CasePhotos => Set<CasePhoto>();
     public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
     public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
+    public DbSet<SupervisionOrder> SupervisionOrders => Set<SupervisionOrder>();
+    public DbSet<Notification> Notifications => Set<Notification>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<Lease> Leases => Set<Lease>();
+    public DbSet<Attachment> Attachments => Set<Attachment>();
 
     public bool IsSqlite => Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite";
 

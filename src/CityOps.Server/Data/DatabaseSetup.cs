@@ -29,6 +29,8 @@ public static class DatabaseSetup
 
     public static void Configure(DbContextOptionsBuilder o, string provider, string connection)
     {
+        // Unordered Take is deliberate where any match will do (duplicate search).
+        o.ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.RowLimitingOperationWithoutOrderByWarning));
         if (provider.Equals("Postgres", StringComparison.OrdinalIgnoreCase) || provider.Equals("PostgreSQL", StringComparison.OrdinalIgnoreCase))
         {
             LoadMigrations(PostgresMigrations);

@@ -1,8 +1,10 @@
+using CityOps.Server.Features.Attachments;
 using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Categories;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
 using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Supervision;
 using CityOps.Server.Features.Units;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -107,6 +109,19 @@ internal sealed class CaseConfiguration : IEntityTypeConfiguration<Case>
         e.HasIndex(x => x.ReportedAt);
         // Duplicate search: open cases of one category near a point.
         e.HasIndex(x => new { x.CategoryId, x.Lat, x.Lon });
+        e.Property(x => x.ClaimedById).HasMaxLength(64);
+        e.Property(x => x.HandlerId).HasMaxLength(64);
+        e.Property(x => x.TaskAssigneeId).HasMaxLength(64);
+        e.Property(x => x.PendingById).HasMaxLength(64);
+        e.Property(x => x.ResultNotes).HasMaxLength(4000);
+        e.Property(x => x.PendingReason).HasMaxLength(2000);
+        e.OwnsOne(x => x.Clock, clock =>
+        {
+            clock.Property(k => k.Step).HasMaxLength(16);
+            // The sweeper's questions: which warnings and deadlines have passed and not been raised?
+            clock.HasIndex(k => new { k.OverdueRaised, k.DueAt });
+            clock.HasIndex(k => new { k.WarningRaised, k.WarnAt });
+        });
         e.HasOne<Channel>().WithMany().HasForeignKey(x => x.ChannelId).OnDelete(DeleteBehavior.Restrict);
         e.HasOne<Category>().WithMany().HasForeignKey(x => x.CategoryId).OnDelete(DeleteBehavior.Restrict);
         e.HasOne<RegistrationCondition>().WithMany().HasForeignKey(x => x.ConditionId).OnDelete(DeleteBehavior.Restrict);
@@ -151,10 +166,72 @@ internal sealed class CaseEventConfiguration : IEntityTypeConfiguration<CaseEven
         e.Property(x => x.PrevHash).HasMaxLength(64);
         e.Property(x => x.Hash).HasMaxLength(64);
         e.HasIndex(x => new { x.CaseId, x.Seq }).IsUnique();
+        e.Property(x => x.IdempotencyKey).HasMaxLength(128);
+        e.Property(x => x.TargetUserId).HasMaxLength(64);
+        e.HasIndex(x => new { x.CaseId, x.IdempotencyKey }).IsUnique();
     }
 }
 
 internal sealed class CasePhotoConfiguration : IEntityTypeConfiguration<CasePhoto>
 {
     public void Configure(EntityTypeBuilder<CasePhoto> e) => e.Property(x => x.Url).HasMaxLength(2000);
+}
+
+internal sealed class SupervisionOrderConfiguration : IEntityTypeConfiguration<SupervisionOrder>
+{
+    public void Configure(EntityTypeBuilder<SupervisionOrder> e)
+    {
+        e.Property(x => x.Key).HasMaxLength(100);
+        e.HasIndex(x => x.Key).IsUnique();
+        e.HasIndex(x => x.CaseId);
+        e.Property(x => x.IssuedById).HasMaxLength(64);
+        e.Property(x => x.Reason).HasMaxLength(2000);
+    }
+}
+
+internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>
+{
+    public void Configure(EntityTypeBuilder<Notification> e)
+    {
+        e.Property(x => x.UserId).HasMaxLength(64);
+        e.Property(x => x.Kind).HasMaxLength(32);
+        e.Property(x => x.Text).HasMaxLength(1000);
+        e.HasIndex(x => new { x.UserId, x.CreatedAt });
+        e.HasIndex(x => new { x.UnitId, x.CreatedAt });
+    }
+}
+
+internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxMessage>
+{
+    public void Configure(EntityTypeBuilder<OutboxMessage> e)
+    {
+        e.Property(x => x.Key).HasMaxLength(100);
+        e.HasIndex(x => x.Key).IsUnique();
+        e.Property(x => x.Kind).HasMaxLength(32);
+        e.Property(x => x.LockedBy).HasMaxLength(64);
+        e.Property(x => x.LastError).HasMaxLength(1000);
+        e.HasIndex(x => new { x.DeliveredAt, x.NextAttemptAt });
+    }
+}
+
+internal sealed class LeaseConfiguration : IEntityTypeConfiguration<Lease>
+{
+    public void Configure(EntityTypeBuilder<Lease> e)
+    {
+        e.HasKey(x => x.Name);
+        e.Property(x => x.Name).HasMaxLength(64);
+        e.Property(x => x.Holder).HasMaxLength(64);
+    }
+}
+
+internal sealed class AttachmentConfiguration : IEntityTypeConfiguration<Attachment>
+{
+    public void Configure(EntityTypeBuilder<Attachment> e)
+    {
+        e.HasKey(x => x.Sha256);
+        e.Property(x => x.Sha256).HasMaxLength(64);
+        e.Property(x => x.ContentType).HasMaxLength(64);
+        e.Property(x => x.FileName).HasMaxLength(255);
+        e.Property(x => x.UploadedById).HasMaxLength(64);
+    }
 }

@@ -50,6 +50,7 @@ public static class InfrastructureSetup
         var limit = app.Configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1_048_576;
         app.Use((http, next) =>
             http.Request.ContentLength > limit && !http.Request.Path.StartsWithSegments("/api/admin/geography/imports")
+                                               && !http.Request.Path.StartsWithSegments("/api/attachments")
                 ? throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
                 : next(http));
         app.UseStatusCodePages();

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace CityOps.Tests.Support;
@@ -16,10 +18,11 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
     private readonly string _provider;
     private readonly string _connection;
     private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider? _time;
 
-    private CityOpsApp(string provider, string connection, Dictionary<string, string?> settings)
+    private CityOpsApp(string provider, string connection, Dictionary<string, string?> settings, TimeProvider? time)
     {
-        (_provider, _connection, _settings) = (provider, connection, settings);
+        (_provider, _connection, _settings, _time) = (provider, connection, settings, time);
     }
 
     public string Provider => _provider;
@@ -28,11 +31,11 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
     public static Task<CityOpsApp> Shared(string provider) =>
         SharedApps.GetOrAdd(provider, p => new Lazy<Task<CityOpsApp>>(() => StartAsync(p))).Value;
 
-    public static async Task<CityOpsApp> StartAsync(string provider, Dictionary<string, string?>? settings = null)
+    /// <summary>Starts a server on a new database, or on <paramref name="connection"/> (a second instance on the same one).</summary>
+    public static async Task<CityOpsApp> StartAsync(string provider, Dictionary<string, string?>? settings = null, TimeProvider? time = null, string? connection = null)
     {
         var name = $"cityops_test_{Guid.NewGuid():N}"[..30];
-        string connection;
-        if (provider == Databases.Postgres)
+        if (connection is null && provider == Databases.Postgres)
         {
             var admin = Databases.PostgresConnection ?? throw new InvalidOperationException("CITYOPS_TEST_POSTGRES is not set.");
             await using (var conn = new NpgsqlConnection(admin))
@@ -43,13 +46,13 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
             }
             connection = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 50 }.ConnectionString;
         }
-        else
+        else if (connection is null)
         {
             var folder = Path.Combine(Path.GetTempPath(), "cityops-tests");
             Directory.CreateDirectory(folder);
             connection = $"Data Source={Path.Combine(folder, name + ".db")};Default Timeout=30";
         }
-        var app = new CityOpsApp(provider, connection, settings ?? []);
+        var app = new CityOpsApp(provider, connection, settings ?? [], time);
         _ = app.Server; // start now: migrate and seed
         return app;
     }
@@ -62,5 +65,11 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
         builder.UseSetting("CityOps:City:SeedDemo", "true");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+        if (_time is not null)
+            builder.ConfigureServices(s =>
+            {
+                s.RemoveAll<TimeProvider>();
+                s.AddSingleton(_time);
+            });
     }
 }

@@ -7,15 +7,40 @@ public enum CaseState
 {
     /// <summary>Reported with an address only: waits for an operator to place it.</summary>
     NeedsLocation = 0,
-    /// <summary>In the operators' shared pool, routed and waiting to be registered.</summary>
+    /// <summary>In the operators' shared pool, routed and waiting to be registered (or voided).</summary>
     Reported = 1,
-    Registered = 2,
-    Dispatched = 3,
-    Handling = 4,
-    Handled = 5,
-    Verifying = 6,
-    Closed = 7,
-    Voided = 8,
+    /// <summary>核查: an inspector checks the facts before registration.</summary>
+    FactChecking = 2,
+    /// <summary>立案: waiting for the dispatcher.</summary>
+    Registered = 3,
+    /// <summary>派遣: with the responsible unit, no handler yet.</summary>
+    Dispatched = 4,
+    /// <summary>A handler of the unit is on it.</summary>
+    Handling = 5,
+    /// <summary>The handler submitted the result; the unit confirms it.</summary>
+    Handled = 6,
+    /// <summary>反馈: the unit's result is back with the command centre.</summary>
+    Feedback = 7,
+    /// <summary>核实: an inspector or street chief checks the fix.</summary>
+    Verifying = 8,
+    Closed = 9,
+    Voided = 10,
+}
+
+/// <summary>Citizen's rating at the callback (回访).</summary>
+public enum Satisfaction
+{
+    Satisfied = 0,
+    BasicallySatisfied = 1,
+    Dissatisfied = 2,
+}
+
+/// <summary>A request from the unit that a shift lead must approve.</summary>
+public enum PendingRequest
+{
+    None = 0,
+    Extension = 1,
+    Suspension = 2,
 }
 
 /// <summary>
@@ -43,6 +68,35 @@ public sealed class Case
     public RoutingReason RoutingReason { get; set; }
     public string? RoutingDetail { get; set; }
     public int ReportCount { get; set; } = 1;
+
+    /// <summary>The intake operator who owns the case (first to claim it).</summary>
+    public string? ClaimedById { get; set; }
+    /// <summary>The handler of the assigned unit working on it.</summary>
+    public string? HandlerId { get; set; }
+    /// <summary>Who holds the open fact-check or verification task.</summary>
+    public string? TaskAssigneeId { get; set; }
+    public string? ResultNotes { get; set; }
+    public bool? VerificationPassed { get; set; }
+    public int ReworkCount { get; set; }
+    public int ReturnCount { get; set; }
+    public int ExtensionCount { get; set; }
+    public int SuspensionCount { get; set; }
+    public int SupervisionCount { get; set; }
+    public PendingRequest Pending { get; set; }
+    public double? PendingValue { get; set; }
+    public string? PendingReason { get; set; }
+    public string? PendingById { get; set; }
+    public DateTimeOffset? RegisteredAt { get; set; }
+    public DateTimeOffset? DispatchedAt { get; set; }
+    public DateTimeOffset? HandledAt { get; set; }
+    public bool? HandledOnTime { get; set; }
+    public DateTimeOffset? CallbackAt { get; set; }
+    public bool? CallbackReached { get; set; }
+    public Satisfaction? Satisfaction { get; set; }
+    public bool? EffectiveFeedback { get; set; }
+
+    /// <summary>The running time limit (a step's, or the handling limit). See <see cref="CaseClock"/>.</summary>
+    public CaseClock Clock { get; set; } = new();
     public DateTimeOffset ReportedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? ClosedAt { get; set; }

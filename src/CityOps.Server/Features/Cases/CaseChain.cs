@@ -15,6 +15,8 @@ public static class CaseChain
     /// <summary>Appends an event to the case: sets its sequence, previous hash and hash, and moves the case's tip.</summary>
     public static CaseEvent Append(Case c, CaseEvent e)
     {
+        // Both databases keep at least milliseconds; hash exactly what is stored.
+        e.At = new DateTimeOffset(e.At.UtcTicks - e.At.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
         e.Seq = c.LastEventSeq + 1;
         e.PrevHash = c.LastEventSeq == 0 ? Genesis : c.LastEventHash;
         e.Hash = Compute(c.Key, e);
@@ -31,13 +33,15 @@ public static class CaseChain
         Field(e.PrevHash);
         Field(caseKey.ToString("N"));
         Field(e.Seq.ToString(CultureInfo.InvariantCulture));
-        Field(e.At.UtcTicks.ToString(CultureInfo.InvariantCulture));
+        Field((e.At.UtcTicks / TimeSpan.TicksPerMillisecond).ToString(CultureInfo.InvariantCulture));
         Field(e.Action);
         Field(e.ActorId);
+        Field(e.ActorName);
         Field(e.ActorRole);
         Field(e.FromState?.ToString());
         Field(e.ToState.ToString());
         Field(e.UnitId?.ToString(CultureInfo.InvariantCulture));
+        Field(e.TargetUserId);
         Field(e.Reason);
         Field(e.Data);
         Field(e.Public ? "1" : "0");

@@ -21,7 +21,8 @@ public static class CaseEndpoints
 
     private static async Task<Results<Ok<Paged<CaseViews.CaseSummary>>, ValidationProblem>> ListAsync(
         HttpContext http, CityOpsDb db, ReferenceDataCache cache, CaseState? state, int? unit, string? area, string? category,
-        string? channel, DateTimeOffset? from, DateTimeOffset? to, int page = 1, int pageSize = 50, CancellationToken ct = default)
+        string? channel, DateTimeOffset? from, DateTimeOffset? to, bool? overdue, bool? supervised, Workflow.Clocks clocks, TimeProvider clock,
+        int page = 1, int pageSize = 50, CancellationToken ct = default)
     {
         var errors = new Dictionary<string, string[]>();
         if (from > to) errors["to"] = [Messages.Get("PeriodReversed")];
@@ -42,24 +43,26 @@ public static class CaseEndpoints
         if (channelId is not null) q = q.Where(c => c.ChannelId == channelId);
         if (from is not null) q = q.Where(c => c.ReportedAt >= from);
         if (to is not null) q = q.Where(c => c.ReportedAt < to);
+        if (overdue is not null) q = q.Where(c => c.Clock.OverdueRaised == overdue);
+        if (supervised is not null) q = supervised.Value ? q.Where(c => c.SupervisionCount > 0) : q.Where(c => c.SupervisionCount == 0);
         var total = await q.CountAsync(ct);
         var rows = await q.OrderByDescending(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        return TypedResults.Ok(new Paged<CaseViews.CaseSummary>(rows.Select(c => CaseViews.Summary(c, r)).ToList(), total, page, pageSize));
+        return TypedResults.Ok(new Paged<CaseViews.CaseSummary>(rows.Select(c => CaseViews.Summary(c, r, clocks, clock.GetUtcNow())).ToList(), total, page, pageSize));
     }
 
-    private static async Task<Results<Ok<CaseViews.CaseDetail>, NotFound>> GetAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    private static async Task<Results<Ok<CaseViews.CaseDetail>, NotFound>> GetAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, Workflow.Clocks clocks, TimeProvider clock, CancellationToken ct)
     {
         var user = CurrentUser.From(http.User);
         if (!await db.Cases.VisibleTo(user).AnyAsync(c => c.Id == id, ct)) return TypedResults.NotFound();
-        var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, ct);
+        var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, clocks, clock.GetUtcNow(), ct);
         return detail is null ? TypedResults.NotFound() : TypedResults.Ok(detail);
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<CaseViews.EventRow>>, NotFound>> HistoryAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    private static async Task<Results<Ok<IReadOnlyList<CaseViews.EventRow>>, NotFound>> HistoryAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, Workflow.Clocks clocks, TimeProvider clock, CancellationToken ct)
     {
         var user = CurrentUser.From(http.User);
         if (!await db.Cases.VisibleTo(user).AnyAsync(c => c.Id == id, ct)) return TypedResults.NotFound();
-        var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, ct);
+        var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, clocks, clock.GetUtcNow(), ct);
         return detail is null ? TypedResults.NotFound() : TypedResults.Ok(detail.History);
     }
 }

@@ -18,6 +18,10 @@ public sealed class CaseEvent
     public CaseState? FromState { get; set; }
     public CaseState ToState { get; set; }
     public int? UnitId { get; set; }
+    /// <summary>The person the step was aimed at (handler, inspector, street chief), if any.</summary>
+    public string? TargetUserId { get; set; }
+    /// <summary>The mover's Idempotency-Key: a repeated move finds its event instead of moving twice.</summary>
+    public string? IdempotencyKey { get; set; }
     public string? Reason { get; set; }
     /// <summary>Extra facts of the step (routing detail, report id …) as canonical JSON.</summary>
     public string? Data { get; set; }

@@ -12,11 +12,17 @@ public static class CaseViews
     public sealed record Place(double? Lat, double? Lon, double? LatGcj02, double? LonGcj02, string? Address, string? Cell, string? Community, string? Subdistrict, string? District);
     public sealed record Routed(int? UnitId, string? UnitCode, string? UnitName, RoutingReason Reason, string ReasonLabel, string? Detail);
     public sealed record Reporter(long ReportId, string Channel, string? Name, string? Phone, string? Email, DateTimeOffset ReceivedAt, bool Merged, string Description);
-    public sealed record EventRow(int Seq, DateTimeOffset At, string Action, string? ActorName, string? ActorRole, CaseState? From, CaseState To, int? UnitId, string? Reason, string Hash);
-    public sealed record CaseSummary(long Id, CaseState State, string Category, string CategoryName, string Channel, string Description, Place Place, Routed Routing, int ReportCount, DateTimeOffset ReportedAt, DateTimeOffset UpdatedAt);
+    public sealed record EventRow(int Seq, DateTimeOffset At, string Action, string? ActorName, string? ActorRole, CaseState? From, CaseState To,
+        int? UnitId, string? TargetUserId, string? Reason, string? Data, string PrevHash, string Hash);
+    public sealed record CaseSummary(long Id, CaseState State, string Category, string CategoryName, string Channel, string Description, Place Place,
+        Routed Routing, int ReportCount, DateTimeOffset ReportedAt, DateTimeOffset UpdatedAt, Workflow.DeadlineView? Deadline);
     public sealed record CaseDetail(long Id, CaseState State, string Category, string CategoryName, string? Condition, string Channel, string Description,
         Place Place, Routed Routing, int ReportCount, DateTimeOffset ReportedAt, DateTimeOffset UpdatedAt, string? StatusNotes,
-        IReadOnlyList<string> Photos, IReadOnlyList<Reporter> Reporters, IReadOnlyList<EventRow> History, int Version);
+        IReadOnlyList<string> Photos, IReadOnlyList<Reporter> Reporters, IReadOnlyList<EventRow> History, int Version,
+        Workflow.DeadlineView? Deadline, Work Work, IReadOnlyList<string> AllowedActions);
+    public sealed record Work(string? ClaimedById, string? HandlerId, string? TaskAssigneeId, string? ResultNotes, bool? VerificationPassed,
+        int ReworkCount, int ReturnCount, int ExtensionCount, int SuspensionCount, int SupervisionCount, PendingRequest Pending, double? PendingValue,
+        string? PendingReason, bool? HandledOnTime, bool? CallbackReached, Satisfaction? Satisfaction, bool? EffectiveFeedback);
 
     /// <summary>Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own; a street chief their streets).</summary>
     public static IQueryable<Case> VisibleTo(this IQueryable<Case> q, CurrentUser u)
@@ -30,11 +36,11 @@ public static class CaseViews
         return q.Where(_ => false);
     }
 
-    public static CaseSummary Summary(Case c, ReferenceData r) => new(
+    public static CaseSummary Summary(Case c, ReferenceData r, Workflow.Clocks clocks, DateTimeOffset now) => new(
         c.Id, c.State, r.Categories[c.CategoryId].ServiceCode, Name(r, c.CategoryId), r.Channels[c.ChannelId].Code, c.Description,
-        PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt);
+        PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt, clocks.View(c.Clock, now));
 
-    public static async Task<CaseDetail?> DetailAsync(CityOpsDb db, ReferenceData r, long id, CurrentUser user, CancellationToken ct)
+    public static async Task<CaseDetail?> DetailAsync(CityOpsDb db, ReferenceData r, long id, CurrentUser user, Workflow.Clocks clocks, DateTimeOffset now, CancellationToken ct)
     {
         var c = await db.Cases.AsNoTracking().Include(x => x.Photos).Include(x => x.Reports).Include(x => x.Events)
             .AsSplitQuery().FirstOrDefaultAsync(x => x.Id == id, ct);
@@ -49,8 +55,12 @@ public static class CaseViews
             c.Reports.OrderBy(x => x.Id).Select(x => new Reporter(x.Id, r.Channels[x.ChannelId].Code,
                 seePersonal ? x.ReporterName : Mask.Name(x.ReporterName), seePersonal ? x.ReporterPhone : Mask.Phone(x.ReporterPhone),
                 seePersonal ? x.ReporterEmail : Mask.Email(x.ReporterEmail), x.ReceivedAt, x.MergedIntoExisting, x.Description)).ToList(),
-            c.Events.OrderBy(e => e.Seq).Select(e => new EventRow(e.Seq, e.At, e.Action, e.ActorName, e.ActorRole, e.FromState, e.ToState, e.UnitId, e.Reason, e.Hash)).ToList(),
-            c.Version);
+            c.Events.OrderBy(e => e.Seq).Select(e => new EventRow(e.Seq, e.At, e.Action, e.ActorName, e.ActorRole, e.FromState, e.ToState, e.UnitId,
+                e.TargetUserId, e.Reason, e.Data, e.PrevHash, e.Hash)).ToList(),
+            c.Version, clocks.View(c.Clock, now),
+            new Work(c.ClaimedById, c.HandlerId, c.TaskAssigneeId, c.ResultNotes, c.VerificationPassed, c.ReworkCount, c.ReturnCount, c.ExtensionCount,
+                c.SuspensionCount, c.SupervisionCount, c.Pending, c.PendingValue, c.PendingReason, c.HandledOnTime, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback),
+            Workflow.Workflow.Allowed(c, user));
     }
 
     private static string Name(ReferenceData r, int categoryId) => Messages.Pick(r.Categories[categoryId].NameZh, r.Categories[categoryId].NameEn);

@@ -39,7 +39,8 @@ public sealed class IntakeRejected(int status, IReadOnlyList<IntakeError> errors
 /// first step of the case's chain — all in one transaction, so a report is either wholly stored
 /// or not at all.
 /// </summary>
-public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log)
+public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.Workflow.Clocks clocks, IOptions<Cases.Workflow.WorkflowOptions> workflow,
+    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log)
 {
     public async Task<IntakeResult> SubmitAsync(IntakeRequest request, IntakeActor actor, string? idempotencyKey, CancellationToken ct)
     {
@@ -120,6 +121,8 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, TimePr
         };
         c.Reports.Add(report);
         AddPhotos(c, report, r.MediaUrls, now);
+        var step = workflow.Value.Step("register");
+        clocks.Start(c.Clock, "register", step.Value, step.Unit, now);
         CaseChain.Append(c, NewEvent(actor, now, "report", null, state, c.AssignedUnitId, c.RoutingDetail,
             new { channel = actor.Channel.Code, category = category.ServiceCode, cell = route is null ? null : reference.Routing.Locate(lon!.Value, lat!.Value)?.Code, reason = c.RoutingReason.ToString() }));
         db.Cases.Add(c);

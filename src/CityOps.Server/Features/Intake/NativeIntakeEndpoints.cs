@@ -35,7 +35,7 @@ public static class NativeIntakeEndpoints
     }
 
     private static async Task<Results<Created<ReportAccepted>, Ok<ReportAccepted>, ProblemHttpResult, ValidationProblem>> SubmitAsync(
-        ReportInput body, HttpContext http, IntakeService intake, ReferenceDataCache cache, CityOpsDb db, CancellationToken ct)
+        ReportInput body, HttpContext http, IntakeService intake, ReferenceDataCache cache, CityOpsDb db, Cases.Workflow.Clocks clocks, TimeProvider clock, CancellationToken ct)
     {
         var reference = await cache.GetAsync(ct);
         var user = CurrentUser.From(http.User);
@@ -68,7 +68,7 @@ public static class NativeIntakeEndpoints
         {
             var actor = new IntakeActor(channel, user.Id, user.Name, user.PrimaryRole);
             var result = await intake.SubmitAsync(request, actor, http.Request.Headers["Idempotency-Key"], ct);
-            var detail = await CaseViews.DetailAsync(db, reference, result.Case.Id, user, ct);
+            var detail = await CaseViews.DetailAsync(db, reference, result.Case.Id, user, clocks, clock.GetUtcNow(), ct);
             var accepted = new ReportAccepted(result.Outcome, result.Case.Id, result.Report.Token, detail!);
             return result.Outcome == IntakeOutcome.Merged
                 ? TypedResults.Ok(accepted)

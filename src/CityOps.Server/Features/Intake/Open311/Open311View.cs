@@ -27,7 +27,7 @@ public static class Open311View
             ["service_notice"] = c.RoutingReason == RoutingReason.NeedsLocation ? Messages.Get("Open311NeedsLocation") : RoutingText.Label(c.RoutingReason),
             ["requested_datetime"] = Open311Format.Time(c.ReportedAt, zone),
             ["updated_datetime"] = Open311Format.Time(c.UpdatedAt, zone),
-            ["expected_datetime"] = null,
+            ["expected_datetime"] = c.Clock.Step == "handle" && c.Clock.DueAt is { } due ? Open311Format.Time(due, zone) : null,
             ["address"] = c.Address,
             ["address_id"] = null,
             ["zipcode"] = null,

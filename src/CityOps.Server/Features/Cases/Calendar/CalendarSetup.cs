@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Options;
+
+namespace CityOps.Server.Features.Cases.Calendar;
+
+public static class CalendarSetup
+{
+    /// <summary>Registers <see cref="CalendarOptions"/> (validated on start) and the singleton <see cref="WorkCalendar"/>.</summary>
+    public static void AddWorkCalendar(this WebApplicationBuilder builder)
+    {
+        var contentRoot = builder.Environment.ContentRootPath;
+        builder.Services.AddSingleton<IValidateOptions<CalendarOptions>, CalendarOptionsValidator>();
+        builder.Services.AddOptions<CalendarOptions>()
+            .Bind(builder.Configuration.GetSection(CalendarOptions.Section))
+            // A relative folder means the deployment's folder, not wherever the process was started.
+            .PostConfigure(o =>
+            {
+                if (!string.IsNullOrWhiteSpace(o.HolidaysFolder)) o.HolidaysFolder = Path.GetFullPath(o.HolidaysFolder, contentRoot);
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => WorkCalendar.Load(sp.GetRequiredService<IOptions<CalendarOptions>>().Value));
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using CityOps.Server.Data;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityOps.Server.Features.Cases.Workflow;
+
+/// <summary>
+/// Makes one move on one case: checks state, role, unit, area and input, applies it, appends the
+/// event to the case's chain and queues notifications, in one transaction guarded by the case's
+/// version, so two racing moves cannot both win and a refused move changes nothing.
+/// </summary>
+public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffects effects, TimeProvider clock)
+{
+    public sealed record Result(Case Case, bool Replayed);
+
+    public async Task<Result> MoveAsync(long caseId, string action, MoveInput input, CurrentUser user, string? idempotencyKey, CancellationToken ct)
+    {
+        var rule = Workflow.Find(action) ?? throw new MoveRefusedException(404, Messages.Format("MoveUnknown", action));
+        var c = await db.Cases.VisibleTo(user).FirstOrDefaultAsync(x => x.Id == caseId, ct)
+                ?? throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
+        if (!string.IsNullOrWhiteSpace(idempotencyKey) && await db.CaseEvents.AnyAsync(e => e.CaseId == caseId && e.IdempotencyKey == idempotencyKey, ct))
+            return new Result(c, true);
+        if (input.Version is { } v && v != c.Version)
+            throw new MoveRefusedException(409, Messages.Format("VersionStale", v, c.Version), Workflow.Allowed(c, user));
+        if (!rule.From.Contains(c.State) || !Workflow.Fits(rule, c))
+            throw new MoveRefusedException(409, Messages.Format("MoveNotNow", action, Messages.Get("State" + c.State)), Workflow.Allowed(c, user));
+        if (!Workflow.IsParty(rule, c, user))
+            throw new MoveRefusedException(403, Messages.Format("MoveNotYours", action), Workflow.Allowed(c, user));
+        if (rule.ReasonRequired && string.IsNullOrWhiteSpace(input.Reason))
+            throw new MoveRefusedException(400, Messages.Get("ReasonRequired"), field: "reason");
+        CheckText(input);
+        var attachments = await CheckAttachmentsAsync(input.Attachments, ct);
+
+        var now = clock.GetUtcNow();
+        var from = c.State;
+        var e = new CaseEvent
+        {
+            At = now, Action = rule.Action, ActorId = user.Id, ActorName = user.Name, ActorRole = user.PrimaryRole, FromState = from,
+            ToState = from, Reason = input.Reason?.Trim(), Public = rule.Public, PrevHash = "", Hash = "",
+            IdempotencyKey = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim(),
+        };
+        var reference = await cache.GetAsync(ct);
+        var data = await effects.ApplyAsync(rule, c, input, user, e, reference, now, ct);
+        if (attachments.Count > 0) data["attachments"] = attachments;
+        if (input.Notes is { Length: > 0 } notes) data["notes"] = notes;
+        e.ToState = c.State;
+        e.Data = data.Count == 0 ? null : JsonSerializer.Serialize(data);
+        c.UpdatedAt = now;
+        c.Version++;
+        CaseChain.Append(c, e);
+        effects.AfterMove(c, e, rule, now);
+        // A follow-on step the rules take by themselves (auto-dispatch after registration).
+        if (rule.Action == "register") effects.AutoDispatch(c, reference, now);
+        await db.SaveChangesAsync(ct);
+        return new Result(c, false);
+    }
+
+    private static void CheckText(MoveInput input)
+    {
+        var errors = new List<Intake.IntakeError>();
+        Intake.IntakeValidator.Text(errors, "reason", input.Reason, 2000);
+        Intake.IntakeValidator.Text(errors, "notes", input.Notes, 4000);
+        if (errors.Count > 0) throw new MoveRefusedException(400, errors[0].Message, field: errors[0].Field);
+        if (input.Value is { } value && (!double.IsFinite(value) || value <= 0 || value > 1000))
+            throw new MoveRefusedException(400, Messages.Get("ValueInvalid"), field: "value");
+        if (input.Lat is { } lat && input.Lon is { } lon && (!double.IsFinite(lat) || !double.IsFinite(lon)))
+            throw new MoveRefusedException(400, Messages.Get("CoordinatesInvalid"), field: "lat");
+    }
+
+    private async Task<List<string>> CheckAttachmentsAsync(List<string>? hashes, CancellationToken ct)
+    {
+        if (hashes is null || hashes.Count == 0) return [];
+        if (hashes.Count > 20) throw new MoveRefusedException(400, Messages.Get("TooManyPhotos"), field: "attachments");
+        var wanted = hashes.Select(h => h.Trim().ToLowerInvariant()).Distinct().ToList();
+        var found = await db.Attachments.Where(a => wanted.Contains(a.Sha256)).Select(a => a.Sha256).ToListAsync(ct);
+        if (found.Count != wanted.Count) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
+        return wanted;
+    }
+}

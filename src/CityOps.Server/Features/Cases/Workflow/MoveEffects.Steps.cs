@@ -1,0 +1,136 @@
+using CityOps.Server.Data;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Units;
+using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityOps.Server.Features.Cases.Workflow;
+
+public sealed partial class MoveEffects
+{
+    private void Register(Case c, MoveInput input, CurrentUser user, ReferenceData reference, DateTimeOffset now, Dictionary<string, object?> data)
+    {
+        var category = reference.Categories[c.CategoryId];
+        if (!string.IsNullOrWhiteSpace(input.Category) && !string.Equals(input.Category, category.ServiceCode, StringComparison.OrdinalIgnoreCase))
+        {
+            // Registering under another category re-routes the case.
+            if (!reference.CategoriesByCode.TryGetValue(input.Category, out var other) || !other.Active)
+                throw new MoveRefusedException(400, Messages.Format("ServiceCodeUnknown", input.Category), field: "category");
+            category = other;
+            c.CategoryId = other.Id;
+            if (c.Lat is { } lat && c.Lon is { } lon && reference.Routing.Route(lon, lat, other.Id) is { } route)
+                (c.AssignedUnitId, c.RoutingReason, c.RoutingDetail) = (route.UnitId, route.Reason, RoutingText.Detail(route, reference));
+            data["category"] = other.ServiceCode;
+        }
+        var condition = category.Conditions.FirstOrDefault(k => k.Code == input.Condition)
+            ?? throw new MoveRefusedException(400, Messages.Get("ConditionRequiredForRegister"), field: "condition");
+        (c.ConditionId, c.RegisteredAt, c.State, c.ClaimedById) = (condition.Id, now, CaseState.Registered, c.ClaimedById ?? user.Id);
+        data["condition"] = condition.Code;
+        clocks.Start(c.Clock, "dispatch", Step("dispatch").Value, Step("dispatch").Unit, now);
+    }
+
+    /// <summary>Dispatches at once when routing was unambiguous and the category allows it.</summary>
+    public void AutoDispatch(Case c, ReferenceData reference, DateTimeOffset now)
+    {
+        if (c.State != CaseState.Registered || c.AssignedUnitId is null || !reference.Categories[c.CategoryId].AutoDispatch) return;
+        if (c.RoutingReason is not (RoutingReason.RoutingTable or RoutingReason.StorefrontStreetChief or RoutingReason.CellResponsible)) return;
+        var e = new CaseEvent
+        {
+            At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system", FromState = c.State,
+            Reason = Messages.Get("AutoDispatched"), Public = true, PrevHash = "", Hash = "",
+        };
+        Dispatch(c, c.AssignedUnitId, reference, now, e);
+        e.ToState = c.State;
+        CaseChain.Append(c, e);
+        AfterMove(c, e, Workflow.Find("dispatch")!, now);
+    }
+
+    private void Dispatch(Case c, int? unitId, ReferenceData reference, DateTimeOffset now, CaseEvent e)
+    {
+        if (unitId is not { } id || !reference.Units.TryGetValue(id, out var unit) || !unit.Active
+            || unit.Kind is UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre)
+            throw new MoveRefusedException(400, Messages.Get("UnknownUnit"), field: "unitId");
+        var condition = reference.Categories[c.CategoryId].Conditions.First(k => k.Id == c.ConditionId);
+        (c.AssignedUnitId, c.DispatchedAt, c.State, c.HandlerId) = (id, now, CaseState.Dispatched, null);
+        e.UnitId = id;
+        clocks.Start(c.Clock, "handle", condition.TimeLimit, condition.TimeLimitUnit, now);
+    }
+
+    private void Return(Case c, DateTimeOffset now, CaseEvent e)
+    {
+        e.UnitId = c.AssignedUnitId;
+        switch (c.State)
+        {
+            case CaseState.Registered: // dispatcher → operator
+                c.State = CaseState.Reported;
+                clocks.Start(c.Clock, "register", Step("register").Value, Step("register").Unit, now);
+                break;
+            case CaseState.Dispatched: // unit → dispatcher: not its job
+                (c.State, c.AssignedUnitId) = (CaseState.Registered, null);
+                c.ReturnCount++;
+                clocks.Start(c.Clock, "dispatch", Step("dispatch").Value, Step("dispatch").Unit, now);
+                break;
+            default: // handler → unit; the handling clock runs on
+                (c.State, c.HandlerId) = (CaseState.Dispatched, null);
+                break;
+        }
+    }
+
+    private void Rework(Case c, ReferenceData reference, DateTimeOffset now)
+    {
+        c.ReworkCount++;
+        if (c.State == CaseState.Handled) // the unit sends its handler back; the clock runs on
+        {
+            c.State = CaseState.Handling;
+            return;
+        }
+        (c.State, c.TaskAssigneeId, c.VerificationPassed, c.HandledAt, c.HandledOnTime) = (CaseState.Dispatched, null, null, null, null);
+        var condition = reference.Categories[c.CategoryId].Conditions.First(k => k.Id == c.ConditionId);
+        clocks.Start(c.Clock, "handle", condition.TimeLimit, condition.TimeLimitUnit, now);
+    }
+
+    private void Callback(Case c, MoveInput input, ReferenceData reference, DateTimeOffset now, Dictionary<string, object?> data)
+    {
+        var reached = input.Reached ?? throw Missing("reached");
+        (c.CallbackAt, c.CallbackReached) = (now, reached);
+        if (reached)
+        {
+            c.Satisfaction = input.Satisfaction ?? throw Missing("satisfaction");
+            c.EffectiveFeedback = input.Effective ?? throw Missing("effective");
+        }
+        data["reached"] = reached;
+        data["satisfaction"] = c.Satisfaction?.ToString();
+        data["effective"] = c.EffectiveFeedback;
+        if (input.Reopen == true)
+        {
+            // The citizen rejects the result: back to the same unit, counted as rework.
+            (c.State, c.ClosedAt, c.StatusNotes) = (CaseState.Feedback, null, null);
+            Rework(c, reference, now);
+            data["reopened"] = true;
+        }
+    }
+
+    /// <summary>The inspector (or street chief) for a fact-check or verification: the one named, or the nearest by area.</summary>
+    private async Task<string> PickFieldWorkerAsync(Case c, string? userId, CancellationToken ct)
+    {
+        int?[] areas = [c.CommunityId, c.SubdistrictId, c.DistrictId];
+        var roles = await db.Roles.Where(r => r.Name == Roles.Inspector || r.Name == Roles.StreetChief).Select(r => new { r.Id, r.Name }).ToListAsync(ct);
+        var roleIds = roles.Select(r => r.Id).ToList();
+        var inspectorRole = roles.FirstOrDefault(r => r.Name == Roles.Inspector)?.Id;
+        var q = db.Users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && roleIds.Contains(ur.RoleId)));
+        q = userId != null ? q.Where(u => u.Id == userId) : q.Where(u => u.AreaId != null && areas.Contains(u.AreaId));
+        var candidates = await q.Select(u => new { u.Id, u.AreaId, Inspector = db.UserRoles.Any(ur => ur.UserId == u.Id && ur.RoleId == inspectorRole) }).ToListAsync(ct);
+        var pick = userId != null
+            ? candidates.FirstOrDefault(x => areas.Contains(x.AreaId))
+            : candidates.Where(x => x.Inspector).OrderBy(x => Array.IndexOf(areas, x.AreaId)).ThenBy(x => x.Id, StringComparer.Ordinal).FirstOrDefault();
+        return pick?.Id ?? throw new MoveRefusedException(400, Messages.Get(userId is null ? "NoInspector" : "FieldWorkerNotInArea"), field: "userId");
+    }
+
+    private async Task<string> CheckHandlerAsync(Case c, string? userId, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(userId)) throw Missing("userId");
+        var ok = await db.Users.AnyAsync(u => u.Id == userId && u.UnitId == c.AssignedUnitId, ct);
+        return ok ? userId : throw new MoveRefusedException(400, Messages.Get("HandlerNotInUnit"), field: "userId");
+    }
+}

@@ -1,0 +1,150 @@
+using CityOps.Server.Data;
+using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CityOps.Server.Features.Cases.Workflow;
+
+/// <summary>What each move does to a case, once <see cref="CaseMoves"/> has checked it may happen.</summary>
+public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier notifier, IOptions<WorkflowOptions> options)
+{
+    /// <summary>Applies the move; returns facts worth keeping in the event's data.</summary>
+    public async Task<Dictionary<string, object?>> ApplyAsync(MoveRule rule, Case c, MoveInput input, CurrentUser user, CaseEvent e, ReferenceData reference, DateTimeOffset now, CancellationToken ct)
+    {
+        var data = new Dictionary<string, object?>();
+        switch (rule.Action)
+        {
+            case "locate":
+                Locate(c, input, reference, data);
+                clocks.Start(c.Clock, "register", Step("register").Value, Step("register").Unit, now);
+                break;
+            case "claim":
+                c.ClaimedById = user.Id;
+                break;
+            case "factcheck":
+            case "verify":
+                c.ClaimedById ??= user.Id;
+                c.TaskAssigneeId = e.TargetUserId = await PickFieldWorkerAsync(c, input.UserId, ct);
+                c.State = rule.To!.Value;
+                clocks.Start(c.Clock, rule.Action, Step(rule.Action).Value, Step(rule.Action).Unit, now);
+                break;
+            case "factcheck-report":
+            case "verify-report":
+                data["passed"] = input.Passed ?? throw Missing("passed");
+                if (rule.Action == "verify-report") c.VerificationPassed = input.Passed;
+                c.TaskAssigneeId = null;
+                c.State = rule.To!.Value;
+                if (rule.Action == "factcheck-report") clocks.Start(c.Clock, "register", Step("register").Value, Step("register").Unit, now);
+                else Clocks.Stop(c.Clock);
+                break;
+            case "register":
+                Register(c, input, user, reference, now, data);
+                break;
+            case "void":
+                (c.State, c.StatusNotes, c.ClosedAt, c.ClaimedById) = (CaseState.Voided, input.Reason, now, c.ClaimedById ?? user.Id);
+                Clocks.Stop(c.Clock);
+                break;
+            case "dispatch":
+                Dispatch(c, input.UnitId ?? c.AssignedUnitId, reference, now, e);
+                break;
+            case "return":
+                Return(c, now, e);
+                break;
+            case "assign":
+                c.HandlerId = e.TargetUserId = await CheckHandlerAsync(c, input.UserId, ct);
+                c.State = CaseState.Handling;
+                break;
+            case "submit":
+                if (string.IsNullOrWhiteSpace(input.Notes)) throw Missing("notes");
+                if ((input.Attachments?.Count ?? 0) < options.Value.MinResultAttachments)
+                    throw new MoveRefusedException(400, Messages.Format("ResultNeedsPhotos", options.Value.MinResultAttachments), field: "attachments");
+                (c.ResultNotes, c.State) = (input.Notes, CaseState.Handled);
+                break;
+            case "confirm":
+                (c.State, c.HandledAt, c.HandledOnTime) = (CaseState.Feedback, now, c.Clock.DueAt is null || now <= c.Clock.DueAt);
+                data["onTime"] = c.HandledOnTime;
+                Clocks.Stop(c.Clock);
+                break;
+            case "rework":
+                Rework(c, reference, now);
+                break;
+            case "close":
+                if (input.ClosingConditionMet != true) throw new MoveRefusedException(400, Messages.Get("ClosingConditionRequired"), field: "closingConditionMet");
+                if (c.VerificationPassed == false) throw new MoveRefusedException(409, Messages.Get("VerificationFailed"), ["rework"]);
+                (c.State, c.ClosedAt) = (CaseState.Closed, now);
+                c.StatusNotes = string.IsNullOrWhiteSpace(input.Notes) ? ClosingText(c, reference) : input.Notes.Trim();
+                Clocks.Stop(c.Clock);
+                break;
+            case "callback":
+                Callback(c, input, reference, now, data);
+                break;
+            case "extend":
+            case "suspend":
+                if (rule.Action == "extend") data["value"] = input.Value ?? throw Missing("value");
+                (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) =
+                    (rule.Action == "extend" ? PendingRequest.Extension : PendingRequest.Suspension, input.Value, input.Reason, user.Id);
+                break;
+            case "approve":
+                data["request"] = c.Pending.ToString();
+                if (c.Pending == PendingRequest.Extension) { clocks.Extend(c.Clock, c.PendingValue ?? 0); c.ExtensionCount++; data["value"] = c.PendingValue; }
+                else { clocks.Pause(c.Clock, now); c.SuspensionCount++; }
+                notifier.ToUser(c.PendingById, c, "approved", Messages.Format("NoticeApproved", c.Id));
+                (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) = (PendingRequest.None, null, null, null);
+                break;
+            case "reject":
+                data["request"] = c.Pending.ToString();
+                notifier.ToUser(c.PendingById, c, "rejected", Messages.Format("NoticeRejected", c.Id));
+                (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) = (PendingRequest.None, null, null, null);
+                break;
+            case "resume":
+                clocks.Resume(c.Clock, now);
+                break;
+            case "supervise":
+                notifier.Supervise(c, reference, $"manual:{c.Id}:{c.LastEventSeq + 1}", automatic: false, user.Id, input.Reason, now);
+                break;
+        }
+        return data;
+    }
+
+    /// <summary>Notifications for the people the move concerns, and the public outbox message.</summary>
+    public void AfterMove(Case c, CaseEvent e, MoveRule rule, DateTimeOffset now)
+    {
+        switch (rule.Action)
+        {
+            case "dispatch" or "rework" when c.State == CaseState.Dispatched:
+                notifier.ToUnit(c.AssignedUnitId, c, rule.Action, Messages.Format("NoticeDispatched", c.Id));
+                break;
+            case "assign":
+                notifier.ToUser(c.HandlerId, c, "assigned", Messages.Format("NoticeAssigned", c.Id));
+                break;
+            case "factcheck" or "verify":
+                notifier.ToUser(c.TaskAssigneeId, c, rule.Action, Messages.Format("NoticeTask", c.Id));
+                break;
+        }
+        if (e.Public) notifier.Outbox(c, e, now);
+    }
+
+    private StepLimit Step(string name) => options.Value.Step(name);
+
+    private static MoveRefusedException Missing(string field) => new(400, Messages.Format("FieldRequired", field), field: field);
+
+    private static string ClosingText(Case c, ReferenceData reference)
+    {
+        var condition = reference.Categories[c.CategoryId].Conditions.FirstOrDefault(k => k.Id == c.ConditionId);
+        return condition is null ? Messages.Get("StateClosed") : Messages.Pick(condition.ClosingZh, condition.ClosingEn);
+    }
+
+    private static void Locate(Case c, MoveInput input, ReferenceData reference, Dictionary<string, object?> data)
+    {
+        if (input.Lat is not { } lat || input.Lon is not { } lon) throw Missing("lat");
+        if (!Coordinates.TryParse(input.CoordinateSystem, out var cs)) throw new MoveRefusedException(400, Messages.Get("CoordinateSystemUnknown"), field: "coordinateSystem");
+        var (wLon, wLat) = Coordinates.ToWgs84(cs, lon, lat);
+        var route = reference.Routing.Route(wLon, wLat, c.CategoryId) ?? throw new MoveRefusedException(400, Messages.Get("OutsideCity"), field: "lat");
+        (c.Lat, c.Lon, c.CellId, c.CommunityId, c.SubdistrictId, c.DistrictId) = (wLat, wLon, route.CellId, route.CommunityId, route.SubdistrictId, route.DistrictId);
+        (c.AssignedUnitId, c.RoutingReason, c.RoutingDetail, c.State) = (route.UnitId, route.Reason, RoutingText.Detail(route, reference), CaseState.Reported);
+        data["routing"] = c.RoutingDetail;
+    }
+}

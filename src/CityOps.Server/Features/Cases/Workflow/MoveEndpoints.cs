@@ -1,0 +1,48 @@
+using CityOps.Server.Data;
+using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CityOps.Server.Features.Cases.Workflow;
+
+/// <summary>One endpoint per move: POST /api/cases/{id}/{action}.</summary>
+public static class MoveEndpoints
+{
+    public static void MapMoves(this WebApplication app)
+    {
+        app.MapPost("/api/cases/{id:long}/{action}", MoveAsync).WithTags("Cases").RequireAuthorization(Policies.Staff)
+            .WithSummary("Make a move of the closed loop: " + string.Join(", ", Workflow.Rules.Select(r => r.Action)))
+            .WithDescription("Send Idempotency-Key to make retries safe and `version` (or If-Match) to refuse a move on a stale view. A move that is not allowed now gets 409 with `allowedActions`.")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
+    }
+
+    private static async Task<Results<Ok<CaseViews.CaseDetail>, ProblemHttpResult>> MoveAsync(
+        long id, string action, [FromBody] MoveInput? input, HttpContext http, CaseMoves moves, CityOpsDb db, ReferenceDataCache cache, Clocks clocks, TimeProvider clock, CancellationToken ct)
+    {
+        var user = CurrentUser.From(http.User);
+        input ??= new MoveInput();
+        if (input.Version is null && http.Request.Headers.IfMatch.ToString().Trim('"', 'W', '/') is { Length: > 0 } etag && int.TryParse(etag, out var v))
+            input = input with { Version = v };
+        try
+        {
+            var result = await moves.MoveAsync(id, action, input, user, http.Request.Headers["Idempotency-Key"], ct);
+            var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, clocks, clock.GetUtcNow(), ct);
+            http.Response.Headers.ETag = $"\"{detail!.Version}\"";
+            if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
+            return TypedResults.Ok(detail);
+        }
+        catch (MoveRefusedException refused)
+        {
+            var extensions = new Dictionary<string, object?> { ["allowedActions"] = refused.Allowed };
+            if (refused.Field is not null) extensions["field"] = refused.Field;
+            return TypedResults.Problem(refused.Message, statusCode: refused.Status, title: Messages.Get("MoveRefused"), extensions: extensions);
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            // Another move on this case won the race (version) or the same Idempotency-Key raced in.
+            db.ChangeTracker.Clear();
+            return TypedResults.Problem(Messages.Get("ConcurrentChange"), statusCode: 409, title: Messages.Get("MoveRefused"));
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using CityOps.Server.Features.Users;
+
+namespace CityOps.Server.Features.Cases.Workflow;
+
+/// <summary>Whose move it is, beyond the role: checked against the case.</summary>
+public enum Party
+{
+    /// <summary>Any user holding one of the roles.</summary>
+    Role,
+    /// <summary>The operator who claimed the case (or anyone of the role while nobody has).</summary>
+    Owner,
+    /// <summary>Staff of the unit the case is assigned to.</summary>
+    AssignedUnit,
+    /// <summary>The handler the unit assigned, or staff of the assigned unit.</summary>
+    Handler,
+    /// <summary>The inspector or street chief holding the fact-check or verification task.</summary>
+    TaskAssignee,
+}
+
+/// <summary>One move of the closed loop: from which states, by whom, to which state.</summary>
+public sealed record MoveRule(string Action, CaseState[] From, string[] Roles, Party Party, CaseState? To, bool ReasonRequired = false, bool Public = false);
+
+/// <summary>
+/// The closed loop of DOMAIN §5 as data, in one place. A null <see cref="MoveRule.To"/> means the
+/// move keeps the state or decides it from its input (return, callback, resume …).
+/// </summary>
+public static class Workflow
+{
+    private static readonly string[] Operators = [Roles.Operator, Roles.ShiftLead];
+    private static readonly string[] Dispatchers = [Roles.Dispatcher, Roles.ShiftLead];
+    private static readonly string[] CentreStaff = [Roles.Operator, Roles.Dispatcher, Roles.ShiftLead];
+    private static readonly string[] UnitStaff = [Roles.Department, Roles.Handler, Roles.Enforcement, Roles.StreetChief];
+    private static readonly string[] FieldStaff = [Roles.Inspector, Roles.StreetChief];
+    private static readonly string[] Supervisors = [Roles.ShiftLead, Roles.Leader];
+    private static readonly CaseState[] WithUnit = [CaseState.Dispatched, CaseState.Handling, CaseState.Handled];
+    private static readonly CaseState[] Open =
+        [CaseState.NeedsLocation, CaseState.Reported, CaseState.FactChecking, CaseState.Registered, CaseState.Dispatched,
+         CaseState.Handling, CaseState.Handled, CaseState.Feedback, CaseState.Verifying];
+
+    public static readonly IReadOnlyList<MoveRule> Rules =
+    [
+        new("locate", [CaseState.NeedsLocation], Operators, Party.Role, CaseState.Reported),
+        new("claim", [CaseState.Reported], Operators, Party.Owner, null),
+        new("factcheck", [CaseState.Reported], Operators, Party.Owner, CaseState.FactChecking),
+        new("factcheck-report", [CaseState.FactChecking], FieldStaff, Party.TaskAssignee, CaseState.Reported),
+        new("register", [CaseState.Reported], Operators, Party.Owner, CaseState.Registered, Public: true),
+        new("void", [CaseState.NeedsLocation, CaseState.Reported, CaseState.FactChecking], Operators, Party.Owner, CaseState.Voided, ReasonRequired: true, Public: true),
+        new("dispatch", [CaseState.Registered], Dispatchers, Party.Role, CaseState.Dispatched, Public: true),
+        // Returns go one level back and always carry a reason: unit → dispatcher, handler → unit, dispatcher → operator.
+        new("return", [CaseState.Registered, CaseState.Dispatched, CaseState.Handling], [.. Dispatchers, .. UnitStaff], Party.Role, null, ReasonRequired: true),
+        new("assign", [CaseState.Dispatched, CaseState.Handling], UnitStaff, Party.AssignedUnit, CaseState.Handling),
+        new("submit", [CaseState.Handling], UnitStaff, Party.Handler, CaseState.Handled),
+        new("confirm", [CaseState.Handled], UnitStaff, Party.AssignedUnit, CaseState.Feedback, Public: true),
+        new("rework", [CaseState.Handled, CaseState.Feedback, CaseState.Verifying], [.. CentreStaff, .. UnitStaff], Party.Role, null, ReasonRequired: true, Public: true),
+        new("verify", [CaseState.Feedback], Operators, Party.Owner, CaseState.Verifying),
+        new("verify-report", [CaseState.Verifying], FieldStaff, Party.TaskAssignee, CaseState.Feedback),
+        new("close", [CaseState.Feedback], Operators, Party.Owner, CaseState.Closed, Public: true),
+        new("callback", [CaseState.Closed], Operators, Party.Role, null),
+        new("extend", WithUnit, UnitStaff, Party.AssignedUnit, null, ReasonRequired: true),
+        new("suspend", WithUnit, UnitStaff, Party.AssignedUnit, null, ReasonRequired: true),
+        new("approve", WithUnit, [Roles.ShiftLead], Party.Role, null),
+        new("reject", WithUnit, [Roles.ShiftLead], Party.Role, null, ReasonRequired: true),
+        new("resume", WithUnit, [Roles.ShiftLead, .. UnitStaff], Party.Role, null),
+        new("supervise", Open, Supervisors, Party.Role, null, ReasonRequired: true),
+    ];
+
+    private static readonly Dictionary<string, MoveRule> ByAction = Rules.ToDictionary(r => r.Action, StringComparer.OrdinalIgnoreCase);
+
+    public static MoveRule? Find(string action) => ByAction.GetValueOrDefault(action);
+
+    /// <summary>Whether the user's role and relation to the case let them make this move (state aside).</summary>
+    public static bool IsParty(MoveRule rule, Case c, CurrentUser u)
+    {
+        if (!u.IsAnyOf(rule.Roles)) return false;
+        var unitStaff = u.UnitId is not null && u.UnitId == c.AssignedUnitId;
+        return rule.Party switch
+        {
+            Party.Owner => c.ClaimedById is null || c.ClaimedById == u.Id || u.IsIn(Roles.ShiftLead),
+            Party.AssignedUnit => unitStaff,
+            Party.Handler => c.HandlerId == u.Id || (unitStaff && !u.IsIn(Roles.Handler)),
+            Party.TaskAssignee => c.TaskAssigneeId == u.Id,
+            _ => rule.Action switch
+            {
+                // Unit staff act on their own unit's cases only; the centre on any.
+                "return" => c.State switch
+                {
+                    CaseState.Registered => u.IsAnyOf(Dispatchers),
+                    CaseState.Dispatched => unitStaff,
+                    _ => c.HandlerId == u.Id || unitStaff,
+                },
+                "rework" => c.State == CaseState.Handled ? unitStaff : u.IsAnyOf(CentreStaff),
+                "resume" => u.IsIn(Roles.ShiftLead) || unitStaff,
+                _ => true,
+            },
+        };
+    }
+
+    /// <summary>The moves this user may make on this case now: what a 409 offers and what a screen shows.</summary>
+    public static IReadOnlyList<string> Allowed(Case c, CurrentUser u) =>
+        Rules.Where(r => r.From.Contains(c.State) && IsParty(r, c, u) && Fits(r, c)).Select(r => r.Action).ToList();
+
+    /// <summary>Conditions on the case beyond its state (a pending request, a paused clock …).</summary>
+    public static bool Fits(MoveRule r, Case c) => r.Action switch
+    {
+        "extend" or "suspend" => c.Pending == PendingRequest.None && !c.Clock.Paused,
+        "approve" or "reject" => c.Pending != PendingRequest.None,
+        "resume" => c.Clock.Paused,
+        "submit" => !c.Clock.Paused,
+        "claim" => c.ClaimedById is null,
+        _ => true,
+    };
+}

@@ -1,0 +1,30 @@
+using CityOps.Server.Features.Cases.Calendar;
+using CityOps.Server.Features.Supervision;
+using Microsoft.Extensions.Options;
+
+namespace CityOps.Server.Features.Cases.Workflow;
+
+public static class WorkflowSetup
+{
+    public static void AddWorkflow(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<WorkflowOptions>(builder.Configuration.GetSection("CityOps:Workflow"));
+        services.Configure<SupervisionOptions>(builder.Configuration.GetSection("CityOps:Supervision"));
+        services.AddSingleton(sp => new Clocks(sp.GetRequiredService<WorkCalendar>(), sp.GetRequiredService<IOptions<CalendarOptions>>().Value.WarningShare));
+        services.AddScoped<Notifier>();
+        services.AddScoped<MoveEffects>();
+        services.AddScoped<CaseMoves>();
+        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<OutboxDelivery>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDelivery>());
+        services.AddHostedService<DeadlineSweeper>();
+    }
+
+    public static void MapWorkflow(this WebApplication app)
+    {
+        app.MapMoves();
+        app.MapAudit();
+        app.MapInbox();
+    }
+}

@@ -1,0 +1,55 @@
+namespace CityOps.Server.Features.Supervision;
+
+/// <summary>督办: an order to a unit (and its superior) to act on a case, by a person or by the sweeper.</summary>
+public sealed class SupervisionOrder
+{
+    public long Id { get; set; }
+    public long CaseId { get; set; }
+    public int? UnitId { get; set; }
+    public int? SuperiorUnitId { get; set; }
+    /// <summary>Unique: makes an automatic order happen once per case clock, however many sweepers run.</summary>
+    public required string Key { get; set; }
+    public bool Automatic { get; set; }
+    public string? IssuedById { get; set; }
+    public string? Reason { get; set; }
+    public DateTimeOffset IssuedAt { get; set; }
+}
+
+/// <summary>An in-app inbox entry for one person or for everyone of one unit.</summary>
+public sealed class Notification
+{
+    public long Id { get; set; }
+    public string? UserId { get; set; }
+    public int? UnitId { get; set; }
+    public long? CaseId { get; set; }
+    public required string Kind { get; set; }
+    public required string Text { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? ReadAt { get; set; }
+}
+
+/// <summary>A webhook message waiting to be delivered (transactional outbox: written with the move).</summary>
+public sealed class OutboxMessage
+{
+    public long Id { get; set; }
+    /// <summary>Unique, and sent as the Idempotency-Key header so a receiver can drop repeats.</summary>
+    public required string Key { get; set; }
+    public required string Kind { get; set; }
+    public long? CaseId { get; set; }
+    public required string Payload { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public DateTimeOffset? LockedUntil { get; set; }
+    public string? LockedBy { get; set; }
+    public DateTimeOffset? DeliveredAt { get; set; }
+    public string? LastError { get; set; }
+}
+
+/// <summary>A named lease: background work that one instance at a time should do.</summary>
+public sealed class Lease
+{
+    public required string Name { get; set; }
+    public required string Holder { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using CityOps.Server.Data;
+using CityOps.Server.Features.Supervision;
+using CityOps.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CityOps.Tests.Cases;
+
+/// <summary>Deadlines on the working calendar, warnings and overdue supervision, once, with two server instances.</summary>
+public sealed class DeadlineTests
+{
+    private static readonly TimeSpan China = TimeSpan.FromHours(8);
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_case_dispatched_before_Spring_Festival_is_due_on_the_working_Saturday_and_swept_once_by_two_instances(string db)
+    {
+        // Friday 2026-02-13 16:00 (Beijing). Condition 02 of 路灯井盖: 4 working hours.
+        // 16:00–18:00 Friday (2 h), then the declared working Saturday 2026-02-14 08:30–10:30 (2 h).
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 2, 13, 16, 0, 0, China));
+        var first = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        var second = await CityOpsApp.StartAsync(db, time: time, connection: first.ConnectionString, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        try
+        {
+            var op = await first.SignInAsync("operator");
+            var id = await first.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+            var registered = await op.MustAsync(id, "register", new { condition = "02" });
+            var due = DateTimeOffset.Parse(registered["deadline"]!["dueAt"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+            Assert.Equal(new DateTimeOffset(2026, 2, 14, 10, 30, 0, China), due);
+            Assert.Equal("Green", registered["deadline"]!["status"]!.GetValue<string>());
+
+            // 80 % used (3.2 h): Saturday 09:42 → yellow, one warning.
+            time.SetUtcNow(new DateTimeOffset(2026, 2, 14, 9, 45, 0, China));
+            op = await first.SignInAsync("operator"); // bearer tokens live an hour of (fake) time
+            var seen = await (await op.GetAsync($"/api/cases/{id}")).JsonAsync();
+            Assert.Equal("Yellow", seen["deadline"]!["status"]!.GetValue<string>());
+            await SweepBothAsync(first, second);
+            // Past the deadline: red, one overdue event, one supervision order to the unit and its superior.
+            time.SetUtcNow(new DateTimeOffset(2026, 2, 14, 11, 0, 0, China));
+            op = await first.SignInAsync("operator");
+            await SweepBothAsync(first, second);
+            await SweepBothAsync(first, second);
+
+            var detail = await (await op.GetAsync($"/api/cases/{id}")).JsonAsync();
+            var actions = detail["history"]!.AsArray().Select(e => e!["action"]!.GetValue<string>()).ToList();
+            Assert.Equal(1, actions.Count(a => a == "warning"));
+            Assert.Equal(1, actions.Count(a => a == "overdue"));
+            Assert.Equal("Red", detail["deadline"]!["status"]!.GetValue<string>());
+            using var scope = first.Services.CreateScope();
+            var dbc = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+            Assert.Equal(1, await dbc.SupervisionOrders.CountAsync(o => o.CaseId == id && o.Automatic));
+            Assert.Equal(1, await dbc.Outbox.CountAsync(m => m.CaseId == id && m.Kind == "case.supervision"));
+            var unit = await first.SignInAsync("department");
+            Assert.Contains((await (await unit.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision");
+            var overdueQueue = await (await op.GetAsync("/api/cases?overdue=true&pageSize=500")).JsonAsync();
+            Assert.Contains(overdueQueue["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        }
+        finally
+        {
+            await second.DisposeAsync();
+            await first.DisposeAsync();
+        }
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Suspension_pauses_the_clock_and_an_approved_extension_moves_the_deadline(string db)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, China)); // a Monday
+        await using var app = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var lead = await app.SignInAsync("shiftlead");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        var dispatched = await op.MustAsync(id, "register", new { condition = "02" }); // 4 working hours
+        Assert.Equal(new DateTimeOffset(2026, 3, 2, 15, 30, 0, China), Due(dispatched)); // 9:00–12:00 (3 h) + 14:30–15:30 (1 h)
+
+        await unit.MustAsync(id, "extend", new { value = 2, reason = "需要采购配件" });
+        var extended = await lead.MustAsync(id, "approve");
+        Assert.Equal(new DateTimeOffset(2026, 3, 2, 17, 30, 0, China), Due(extended)); // 6 h: 9:00–12:00 + 14:30–17:30
+
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 10, 0, 0, China)); // 1 h used
+        (unit, lead) = (await app.SignInAsync("department"), await app.SignInAsync("shiftlead"));
+        await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认" });
+        var paused = await lead.MustAsync(id, "approve");
+        Assert.True(paused["deadline"]!["paused"]!.GetValue<bool>());
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 4, 10, 0, 0, China)); // two days later
+        unit = await app.SignInAsync("department");
+        var resumed = await unit.MustAsync(id, "resume");
+        // 5 h left from Wednesday 10:00: 10:00–12:00 (2 h) + 14:30–17:30 (3 h).
+        Assert.Equal(new DateTimeOffset(2026, 3, 4, 17, 30, 0, China), Due(resumed));
+        Assert.Equal(1, resumed["work"]!["extensionCount"]!.GetValue<int>());
+        Assert.Equal(1, resumed["work"]!["suspensionCount"]!.GetValue<int>());
+    }
+
+    private static DateTimeOffset Due(System.Text.Json.Nodes.JsonNode c) =>
+        DateTimeOffset.Parse(c["deadline"]!["dueAt"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+
+    private static async Task SweepBothAsync(CityOpsApp a, CityOpsApp b)
+    {
+        async Task Sweep(CityOpsApp app)
+        {
+            using var scope = app.Services.CreateScope();
+            await DeadlineSweeper.SweepAsync(scope.ServiceProvider, CancellationToken.None);
+        }
+        await Task.WhenAll(Sweep(a), Sweep(b));
+    }
+}

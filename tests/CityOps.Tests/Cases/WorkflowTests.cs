@@ -1,0 +1,180 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using CityOps.Server.Data;
+using CityOps.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CityOps.Tests.Cases;
+
+/// <summary>The closed loop driven by the demo accounts over HTTP, from an Open311 report to the callback.</summary>
+public sealed class WorkflowTests
+{
+    // 路灯井盖 (street-light manhole cover): routed city-wide to the municipal roads division, auto-dispatch allowed.
+    private const string Category = "C0106";
+    private const string Siming = "350203";
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_report_goes_round_the_whole_loop_and_Open311_shows_it_closed_with_its_notes(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var inspector = await app.SignInAsync("inspector");
+
+        await op.MustAsync(id, "claim");
+        var registered = await op.MustAsync(id, "register", new { condition = "02" });
+        // Unambiguous routing and a category that allows it: dispatched in the same move.
+        Assert.Equal("Dispatched", registered["state"]!.GetValue<string>());
+        Assert.Equal("city-municipal", registered["routing"]!["unitCode"]!.GetValue<string>());
+        Assert.Equal("handle", registered["deadline"]!["step"]!.GetValue<string>());
+        Assert.Equal("WorkingHours", registered["deadline"]!["unit"]!.GetValue<string>());
+
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        var photo = await handler.UploadAsync(Loop.Photo());
+        await handler.MustAsync(id, "submit", new { notes = "已更换井盖", attachments = new[] { photo } });
+        await unit.MustAsync(id, "confirm");
+        var verifying = await op.MustAsync(id, "verify");
+        Assert.Equal(await inspector.MyIdAsync(), verifying["work"]!["taskAssigneeId"]!.GetValue<string>());
+        await inspector.MustAsync(id, "verify-report", new { passed = true, notes = "现场已修复", attachments = new[] { await inspector.UploadAsync(Loop.Photo()) } });
+        var closed = await op.MustAsync(id, "close", new { closingConditionMet = true });
+        Assert.Equal("Closed", closed["state"]!.GetValue<string>());
+        var called = await op.MustAsync(id, "callback", new { reached = true, satisfaction = "Satisfied", effective = true, comment = "满意" });
+        Assert.True(called["work"]!["effectiveFeedback"]!.GetValue<bool>());
+
+        var actions = called["history"]!.AsArray().Select(e => e!["action"]!.GetValue<string>()).ToArray();
+        Assert.Equal(["report", "claim", "register", "dispatch", "assign", "submit", "confirm", "verify", "verify-report", "close", "callback"], actions);
+        var submit = called["history"]!.AsArray().First(e => e!["action"]!.GetValue<string>() == "submit")!;
+        Assert.Contains(photo, submit["data"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var open311 = await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json?extensions=true");
+        Open311Schemas.AssertValid("requests", open311);
+        var request = JsonNode.Parse(open311)![0]!;
+        Assert.Equal("closed", request["status"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(request["status_notes"]!.GetValue<string>()));
+        Assert.Equal(["report", "register", "dispatch", "confirm", "close"], request["notes"]!.AsArray().Select(n => n!["type"]!.GetValue<string>()).ToArray());
+
+        var audit = await (await op.GetAsync("/api/inbox")).JsonAsync();
+        Assert.NotNull(audit);
+        var admin = await app.SignInAsync("admin");
+        var verify = await (await admin.GetAsync($"/api/audit/verify?caseId={id}")).JsonAsync();
+        Assert.True(verify["intact"]!.GetValue<bool>());
+        Assert.Equal(11, verify["eventsChecked"]!.GetValue<long>());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Returns_rework_voids_and_fact_checks_take_their_paths_and_keep_the_history(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var dispatcher = await app.SignInAsync("dispatcher");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var inspector = await app.SignInAsync("inspector");
+
+        // Fact-check first, then register; the unit returns it (not its job); re-dispatched; rework after feedback.
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(id, "factcheck");
+        await inspector.MustAsync(id, "factcheck-report", new { passed = true, notes = "属实" });
+        await op.MustAsync(id, "register", new { condition = "03" });
+        var returned = await unit.MustAsync(id, "return", new { reason = "不属于本单位职责" });
+        Assert.Equal("Registered", returned["state"]!.GetValue<string>());
+        await dispatcher.MustAsync(id, "dispatch", new { unitId = returned["history"]!.AsArray().Last()!["unitId"]!.GetValue<int>() });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "处理完毕", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        var rework = await dispatcher.MustAsync(id, "rework", new { reason = "照片不清晰" });
+        Assert.Equal("Dispatched", rework["state"]!.GetValue<string>());
+        Assert.Equal(1, rework["work"]!["reworkCount"]!.GetValue<int>());
+        Assert.Equal(1, rework["work"]!["returnCount"]!.GetValue<int>());
+
+        // A report that meets no condition is voided with a reason; Open311 shows it closed.
+        var voidId = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        Assert.Equal(HttpStatusCode.BadRequest, (await op.MoveAsync(voidId, "void")).StatusCode);
+        await op.MustAsync(voidId, "void", new { reason = "不符合立案条件" });
+        var voided = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{voidId}.json"))![0]!;
+        Assert.Equal("closed", voided["status"]!.GetValue<string>());
+        Assert.Equal("不符合立案条件", voided["status_notes"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Moves_out_of_turn_or_by_the_wrong_person_are_refused_and_change_nothing(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var otherUnit = await app.SignInAsync("city-water");
+        var handler = await app.SignInAsync("handler");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+
+        var early = await op.MoveAsync(id, "close", new { closingConditionMet = true });
+        Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+        var problem = await early.JsonAsync();
+        Assert.Contains("register", problem["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Forbidden, (await unit.MoveAsync(id, "register", new { condition = "01" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await op.MoveAsync(id, "register", new { condition = "99" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await op.MoveAsync(id, "teleport")).StatusCode);
+        await op.MustAsync(id, "register", new { condition = "01" });
+
+        Assert.Equal(HttpStatusCode.NotFound, (await otherUnit.MoveAsync(id, "assign", new { userId = await handler.MyIdAsync() })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await unit.MoveAsync(id, "assign", new { userId = await op.MyIdAsync() })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await unit.MoveAsync(id, "return")).StatusCode);
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        Assert.Equal(HttpStatusCode.BadRequest, (await handler.MoveAsync(id, "submit", new { notes = "无照片" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await handler.MoveAsync(id, "submit", new { notes = "伪造哈希", attachments = new[] { new string('a', 64) } })).StatusCode);
+
+        // Nothing of the refused moves reached the record.
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray().Select(e => e!["action"]!.GetValue<string>()).ToArray();
+        Assert.Equal(["report", "register", "dispatch", "assign"], history);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_repeated_move_is_made_once_and_of_two_racing_moves_exactly_one_wins(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var lead = await app.SignInAsync("shiftlead");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+
+        var key = Guid.NewGuid().ToString();
+        Assert.Equal(HttpStatusCode.OK, (await op.MoveAsync(id, "claim", null, key)).StatusCode);
+        var again = await op.MoveAsync(id, "claim", null, key);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+
+        var results = await Task.WhenAll(
+            op.MoveAsync(id, "register", new { condition = "01" }),
+            lead.MoveAsync(id, "void", new { reason = "重复" }));
+        Assert.Equal(1, results.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(1, results.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+
+        var stale = await op.MoveAsync(id, "supervise", new { reason = "x", version = 1 });
+        Assert.True(stale.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.Forbidden);
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Single(history, e => e!["action"]!.GetValue<string>() == "claim");
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task An_edited_event_is_named_by_the_audit(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(id, "claim");
+        await op.MustAsync(id, "register", new { condition = "01" });
+        var admin = await app.SignInAsync("admin");
+        Assert.True((await (await admin.GetAsync($"/api/audit/verify?caseId={id}")).JsonAsync())["intact"]!.GetValue<bool>());
+
+        using (var scope = app.Services.CreateScope())
+        {
+            var dbc = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+            await dbc.CaseEvents.Where(e => e.CaseId == id && e.Seq == 2).ExecuteUpdateAsync(s => s.SetProperty(e => e.ActorName, "someone else"));
+        }
+        var verify = await (await admin.GetAsync($"/api/audit/verify?caseId={id}")).JsonAsync();
+        Assert.False(verify["intact"]!.GetValue<bool>());
+        Assert.Equal(id, verify["broken"]![0]!["caseId"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.Forbidden, (await op.GetAsync("/api/audit/verify")).StatusCode);
+    }
+}
