@@ -28,38 +28,69 @@ public sealed class ReferenceData
 
 /// <summary>
 /// Holds the current <see cref="ReferenceData"/>. Admin edits on this instance invalidate it at
-/// once; other instances pick edits up within <see cref="MaxAge"/>.
+/// once; other instances pick edits up within <see cref="MaxAge"/> (plus one reload).
 /// </summary>
 public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ReferenceDataCache> log)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(60);
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile Entry? _current;
+    private Entry? _current;
 
     private sealed record Entry(ReferenceData Data, long LoadedAt);
 
     public void Invalidate() => _current = null;
 
+    /// <summary>
+    /// The current data. After an edit here it is reloaded before answering; when it is merely old
+    /// (edits made on another instance), the old data keeps serving while one refresh runs in the
+    /// background, so no request waits for a reload.
+    /// </summary>
     public async ValueTask<ReferenceData> GetAsync(CancellationToken ct = default)
     {
-        var e = _current;
-        if (e is not null && clock.GetElapsedTime(e.LoadedAt) < MaxAge) return e.Data;
+        var e = Volatile.Read(ref _current);
+        if (e is not null)
+        {
+            if (clock.GetElapsedTime(e.LoadedAt) >= MaxAge && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+                _ = RefreshAsync(e);
+            return e.Data;
+        }
         await _gate.WaitAsync(ct);
         try
         {
-            e = _current;
-            if (e is not null && clock.GetElapsedTime(e.LoadedAt) < MaxAge) return e.Data;
-            var started = clock.GetTimestamp();
-            await using var scope = scopes.CreateAsyncScope();
-            var data = await LoadAsync(scope.ServiceProvider.GetRequiredService<CityOpsDb>(), ct);
-            _current = new Entry(data, clock.GetTimestamp());
-            log.LogInformation("Reference data loaded: {Cells} cells in {Elapsed}", data.Routing.CellCount, clock.GetElapsedTime(started));
-            return data;
+            return (_current ??= await LoadEntryAsync(CancellationToken.None)).Data;
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private int _refreshing;
+
+    private async Task RefreshAsync(Entry seen)
+    {
+        try
+        {
+            var fresh = await LoadEntryAsync(CancellationToken.None);
+            Interlocked.CompareExchange(ref _current, fresh, seen); // an Invalidate meanwhile wins
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "Reference data refresh failed; serving the previous data");
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
+    private async Task<Entry> LoadEntryAsync(CancellationToken ct)
+    {
+        var started = clock.GetTimestamp();
+        await using var scope = scopes.CreateAsyncScope();
+        var data = await LoadAsync(scope.ServiceProvider.GetRequiredService<CityOpsDb>(), ct);
+        log.LogInformation("Reference data loaded: {Cells} cells in {Elapsed}", data.Routing.CellCount, clock.GetElapsedTime(started));
+        return new Entry(data, clock.GetTimestamp());
     }
 
     public static async Task<ReferenceData> LoadAsync(CityOpsDb db, CancellationToken ct)

@@ -18,7 +18,7 @@ public sealed class DeadlineTests
     {
         // Friday 2026-02-13 16:00 (Beijing). Condition 02 of 路灯井盖: 4 working hours.
         // 16:00–18:00 Friday (2 h), then the declared working Saturday 2026-02-14 08:30–10:30 (2 h).
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 2, 13, 16, 0, 0, China));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 2, 13, 16, 0, 0, China).ToUniversalTime());
         var first = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
         var second = await CityOpsApp.StartAsync(db, time: time, connection: first.ConnectionString, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
         try
@@ -31,13 +31,13 @@ public sealed class DeadlineTests
             Assert.Equal("Green", registered["deadline"]!["status"]!.GetValue<string>());
 
             // 80 % used (3.2 h): Saturday 09:42 → yellow, one warning.
-            time.SetUtcNow(new DateTimeOffset(2026, 2, 14, 9, 45, 0, China));
+            time.SetUtcNow(new DateTimeOffset(2026, 2, 14, 9, 45, 0, China).ToUniversalTime());
             op = await first.SignInAsync("operator"); // bearer tokens live an hour of (fake) time
             var seen = await (await op.GetAsync($"/api/cases/{id}")).JsonAsync();
             Assert.Equal("Yellow", seen["deadline"]!["status"]!.GetValue<string>());
             await SweepBothAsync(first, second);
             // Past the deadline: red, one overdue event, one supervision order to the unit and its superior.
-            time.SetUtcNow(new DateTimeOffset(2026, 2, 14, 11, 0, 0, China));
+            time.SetUtcNow(new DateTimeOffset(2026, 2, 14, 11, 0, 0, China).ToUniversalTime());
             op = await first.SignInAsync("operator");
             await SweepBothAsync(first, second);
             await SweepBothAsync(first, second);
@@ -66,7 +66,7 @@ public sealed class DeadlineTests
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task Suspension_pauses_the_clock_and_an_approved_extension_moves_the_deadline(string db)
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, China)); // a Monday
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, China).ToUniversalTime()); // a Monday
         await using var app = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
         var op = await app.SignInAsync("operator");
         var unit = await app.SignInAsync("department");
@@ -79,12 +79,12 @@ public sealed class DeadlineTests
         var extended = await lead.MustAsync(id, "approve");
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 17, 30, 0, China), Due(extended)); // 6 h: 9:00–12:00 + 14:30–17:30
 
-        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 10, 0, 0, China)); // 1 h used
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 10, 0, 0, China).ToUniversalTime()); // 1 h used
         (unit, lead) = (await app.SignInAsync("department"), await app.SignInAsync("shiftlead"));
         await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认" });
         var paused = await lead.MustAsync(id, "approve");
         Assert.True(paused["deadline"]!["paused"]!.GetValue<bool>());
-        time.SetUtcNow(new DateTimeOffset(2026, 3, 4, 10, 0, 0, China)); // two days later
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 4, 10, 0, 0, China).ToUniversalTime()); // two days later
         unit = await app.SignInAsync("department");
         var resumed = await unit.MustAsync(id, "resume");
         // 5 h left from Wednesday 10:00: 10:00–12:00 (2 h) + 14:30–17:30 (3 h).

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using CityOps.Tests.Support;
+
+namespace CityOps.Tests.Cases;
+
+/// <summary>Evidence uploads and their checks; webhook delivery from the outbox to a real HTTP receiver.</summary>
+public sealed class EvidenceAndNotificationTests
+{
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Evidence_is_stored_once_by_hash_and_wrong_types_or_sizes_are_refused(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var handler = await app.SignInAsync("handler");
+        var photo = Loop.Photo();
+        var first = await handler.UploadAsync(photo);
+        var again = await handler.PostAsync("/api/attachments", Content(photo, "image/jpeg"));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode); // already stored: same hash, nothing rewritten
+        Assert.Equal(first, (await again.JsonAsync())["sha256"]!.GetValue<string>());
+        Assert.Equal(photo, await handler.GetByteArrayAsync($"/api/attachments/{first}"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(photo, "application/x-msdownload"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content("MZ\x90\0 not a jpeg"u8.ToArray(), "image/jpeg"))).StatusCode);
+        var huge = new byte[11 * 1024 * 1024];
+        photo.CopyTo(huge, 0);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await handler.PostAsync("/api/attachments", Content(huge, "image/jpeg"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().PostAsync("/api/attachments", Content(photo, "image/jpeg"))).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Forged_units_and_field_workers_outside_the_area_are_refused(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var dispatcher = await app.SignInAsync("dispatcher");
+        var chief = await app.SignInAsync("streetchief");
+        var id = await app.CreateClient().ReportAsync("C0124", Api.PointIn("350212")); // 同安区: territory, no auto-dispatch row
+        Assert.Equal(HttpStatusCode.BadRequest, (await op.MoveAsync(id, "factcheck", new { userId = await chief.MyIdAsync() })).StatusCode);
+        await op.MustAsync(id, "register", new { condition = "01" });
+        Assert.Equal(HttpStatusCode.BadRequest, (await dispatcher.MoveAsync(id, "dispatch", new { unitId = 999_999 })).StatusCode);
+        // A Siming street chief neither sees nor moves a Tong'an case.
+        Assert.Equal(HttpStatusCode.NotFound, (await chief.GetAsync($"/api/cases/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await chief.MoveAsync(id, "return", new { reason = "x" })).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Public_events_reach_the_webhook_with_their_idempotency_keys(string db)
+    {
+        var received = new ConcurrentBag<(string Key, string Kind)>();
+        var port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
+        listener.Start();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var receiving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var ctx = await listener.GetContextAsync().WaitAsync(stop.Token);
+                received.Add((ctx.Request.Headers["Idempotency-Key"]!, ctx.Request.Headers["X-CityOps-Event"]!));
+                ctx.Response.StatusCode = 204;
+                ctx.Response.Close();
+            }
+        });
+        await using var app = await CityOpsApp.StartAsync(db, new()
+        {
+            ["CityOps:Supervision:WebhookUrl"] = $"http://127.0.0.1:{port}/hook/",
+            ["CityOps:Supervision:DeliveryInterval"] = "00:00:00.200",
+        });
+        var op = await app.SignInAsync("operator");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "01" }); // register + auto-dispatch: two public events
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (received.Count(r => r.Key.StartsWith($"case:{id}:", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        var keys = received.Where(r => r.Key.StartsWith($"case:{id}:", StringComparison.Ordinal)).Select(r => r.Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        Assert.Equal([$"case:{id}:event:2", $"case:{id}:event:3"], keys);
+        Assert.Contains(received, r => r.Kind == "case.dispatch");
+        await stop.CancelAsync();
+        listener.Stop();
+        await Task.WhenAny(receiving, Task.Delay(1000));
+    }
+
+    private static ByteArrayContent Content(byte[] bytes, string type)
+    {
+        var c = new ByteArrayContent(bytes);
+        c.Headers.ContentType = new MediaTypeHeaderValue(type);
+        return c;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
