@@ -1,0 +1,127 @@
+using System.Globalization;
+
+namespace CityOps.Bench;
+
+/// <summary>Thrown for a benchmark that could not run (missing tool, server did not start …).</summary>
+public sealed class BenchException(string message) : Exception(message);
+
+/// <summary>Command line: a subcommand followed by --name value pairs.</summary>
+public sealed class BenchOptions
+{
+    public const string Usage = """
+        usage: CityOps.Bench <routing|intake|all> [options]
+          routing options:
+            --points N          random points per round (default 1048576)
+            --rounds N          measured rounds (default 7); the baseline runs the same rounds
+          intake / all options:
+            --pg "<conn>"       PostgreSQL connection string (host, port, user, password); required
+            --seconds N         duration of the pgbench, throughput and fixed-rate runs (default 20)
+            --latency-seconds N duration of the fixed-rate run only (default = --seconds)
+            --warmup N          warm-up seconds before each HTTP run (default 30: a fresh server keeps speeding up for ~30 s as the JIT tiers up)
+            --clients N         concurrent clients for pgbench and the throughput run (default 16)
+            --rate N            requests per second for the fixed-rate run (default 500)
+            --server-dll PATH   CityOps.Server.dll (default: src/CityOps.Server/bin/Release/net10.0/ under the repo)
+            --pgbench PATH      pgbench executable (default: PATH, then /usr/lib/postgresql/*/bin)
+            --keep-db           keep the benchmark databases afterwards
+          any:
+            --quiet-wait N      before routing and pgbench, wait up to N s for the machine to be < 25 % busy (default 90)
+          all:
+            --write PATH        also write the Markdown report to PATH (replacing the generated block)
+        """;
+
+    public string Command { get; private init; } = "";
+    public string? Pg { get; private init; }
+    public int Seconds { get; private init; } = 20;
+    public int LatencySeconds { get; private init; }
+    public int WarmupSeconds { get; private init; } = 30;
+    public int Clients { get; private init; } = 16;
+    public int Rate { get; private init; } = 500;
+    public int Points { get; private init; } = 1 << 20;
+    public int Rounds { get; private init; } = 7;
+    public string? ServerDll { get; private init; }
+    public string? Pgbench { get; private init; }
+    public bool KeepDb { get; private init; }
+    public int QuietWaitSeconds { get; private init; } = 90;
+    public string? WritePath { get; private init; }
+
+    /// <summary>The arguments as given, to print the command that reproduces the run.</summary>
+    public IReadOnlyList<string> Raw { get; private init; } = [];
+
+    public static BenchOptions Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0] is not ("routing" or "intake" or "all"))
+            throw new ArgumentException("expected a subcommand: routing, intake or all");
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 1; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (!a.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{a}'");
+            if (a == "--keep-db") { flags.Add(a); continue; }
+            if (i + 1 >= args.Length) throw new ArgumentException($"{a} needs a value");
+            values[a] = args[++i];
+        }
+        int Int(string name, int fallback)
+        {
+            if (!values.TryGetValue(name, out var s)) return fallback;
+            if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v <= 0)
+                throw new ArgumentException($"{name} must be a positive integer");
+            return v;
+        }
+        var known = new[] { "--pg", "--seconds", "--latency-seconds", "--warmup", "--clients", "--rate", "--points", "--rounds", "--server-dll", "--pgbench", "--write", "--quiet-wait" };
+        foreach (var k in values.Keys)
+            if (!known.Contains(k)) throw new ArgumentException($"unknown option {k}");
+
+        var seconds = Int("--seconds", 20);
+        var o = new BenchOptions
+        {
+            Command = args[0],
+            Pg = values.GetValueOrDefault("--pg"),
+            Seconds = seconds,
+            LatencySeconds = Int("--latency-seconds", seconds),
+            WarmupSeconds = Int("--warmup", 30),
+            Clients = Int("--clients", 16),
+            Rate = Int("--rate", 500),
+            Points = Int("--points", 1 << 20),
+            Rounds = Int("--rounds", 7),
+            ServerDll = values.GetValueOrDefault("--server-dll"),
+            Pgbench = values.GetValueOrDefault("--pgbench"),
+            KeepDb = flags.Contains("--keep-db"),
+            QuietWaitSeconds = values.ContainsKey("--quiet-wait") ? Int("--quiet-wait", 90) : 90,
+            WritePath = values.GetValueOrDefault("--write"),
+            Raw = args,
+        };
+        if (o.Command is "intake" or "all" && string.IsNullOrWhiteSpace(o.Pg))
+            throw new ArgumentException("--pg \"<connection string>\" is required for intake and all");
+        if (o.WritePath is not null && o.Command != "all")
+            throw new ArgumentException("--write is only for the all subcommand");
+        return o;
+    }
+
+    /// <summary>The dotnet run command line that repeats this run (a password in --pg is masked).</summary>
+    public string RerunCommand()
+    {
+        var parts = new List<string> { "dotnet", "run", "-c", "Release", "--project", "bench/CityOps.Bench", "--" };
+        for (var i = 0; i < Raw.Count; i++)
+        {
+            var a = Raw[i];
+            if (i > 0 && Raw[i - 1] == "--pg") a = MaskPassword(a);
+            parts.Add(a.Length == 0 || a.Any(c => char.IsWhiteSpace(c) || c is ';' or '"' or '\'' or '&' or '|' or '<' or '>' or '$' or '*') ? "\"" + a.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"" : a);
+        }
+        return string.Join(' ', parts);
+    }
+
+    private static string MaskPassword(string conn)
+    {
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(conn);
+        if (!string.IsNullOrEmpty(b.Password)) b.Password = "****";
+        return b.ConnectionString;
+    }
+}
+
+/// <summary>Progress lines go to stderr so stdout stays pure Markdown.</summary>
+public static class Log
+{
+    public static void Info(string message) =>
+        Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+}
