@@ -49,11 +49,13 @@ public static class DatabaseSetup
     }
 
     // The same few statements run on every request; prepared once per connection, PostgreSQL
-    // skips parsing and planning them. A connection string that sets its own value wins.
+    // skips parsing and planning them. The app keeps no session state, so a pooled connection need
+    // not be reset (DISCARD ALL) each time EF closes it. A connection string's own values win.
     private static string WithAutoPrepare(string connection)
     {
         var b = new Npgsql.NpgsqlConnectionStringBuilder(connection);
         if (!connection.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
+        if (!connection.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) b.NoResetOnClose = true;
         return b.ConnectionString;
     }
 
