@@ -20,6 +20,9 @@ public static class CaseViews
         Place Place, Routed Routing, int ReportCount, DateTimeOffset ReportedAt, DateTimeOffset UpdatedAt, string? StatusNotes,
         IReadOnlyList<string> Photos, IReadOnlyList<Reporter> Reporters, IReadOnlyList<EventRow> History, int Version,
         Workflow.DeadlineView? Deadline, Work Work, IReadOnlyList<string> AllowedActions);
+    /// <summary>What a move answers: the case's new state and the events the move appended (not the whole file).</summary>
+    public sealed record MoveOutcome(long Id, CaseState State, int Version, Routed Routing, Workflow.DeadlineView? Deadline, Work Work,
+        IReadOnlyList<string> AllowedActions, IReadOnlyList<EventRow> Appended);
     public sealed record Work(string? ClaimedById, string? HandlerId, string? TaskAssigneeId, string? ResultNotes, bool? VerificationPassed,
         int ReworkCount, int ReturnCount, int ExtensionCount, int SuspensionCount, int SupervisionCount, PendingRequest Pending, double? PendingValue,
         string? PendingReason, bool? HandledOnTime, bool? CallbackReached, Satisfaction? Satisfaction, bool? EffectiveFeedback);
@@ -55,13 +58,20 @@ public static class CaseViews
             c.Reports.OrderBy(x => x.Id).Select(x => new Reporter(x.Id, r.Channels[x.ChannelId].Code,
                 seePersonal ? x.ReporterName : Mask.Name(x.ReporterName), seePersonal ? x.ReporterPhone : Mask.Phone(x.ReporterPhone),
                 seePersonal ? x.ReporterEmail : Mask.Email(x.ReporterEmail), x.ReceivedAt, x.MergedIntoExisting, x.Description)).ToList(),
-            c.Events.OrderBy(e => e.Seq).Select(e => new EventRow(e.Seq, e.At, e.Action, e.ActorName, e.ActorRole, e.FromState, e.ToState, e.UnitId,
-                e.TargetUserId, e.Reason, e.Data, e.PrevHash, e.Hash)).ToList(),
-            c.Version, clocks.View(c.Clock, now),
-            new Work(c.ClaimedById, c.HandlerId, c.TaskAssigneeId, c.ResultNotes, c.VerificationPassed, c.ReworkCount, c.ReturnCount, c.ExtensionCount,
-                c.SuspensionCount, c.SupervisionCount, c.Pending, c.PendingValue, c.PendingReason, c.HandledOnTime, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback),
-            Workflow.Workflow.Allowed(c, user));
+            c.Events.OrderBy(e => e.Seq).Select(Row).ToList(),
+            c.Version, clocks.View(c.Clock, now), WorkOf(c), Workflow.Workflow.Allowed(c, user));
     }
+
+    public static MoveOutcome Outcome(Case c, ReferenceData r, CurrentUser user, Workflow.Clocks clocks, DateTimeOffset now, bool replayed) => new(
+        c.Id, c.State, c.Version, RoutedOf(c, r), clocks.View(c.Clock, now), WorkOf(c), Workflow.Workflow.Allowed(c, user),
+        replayed ? [] : c.Events.OrderBy(e => e.Seq).Select(Row).ToList());
+
+    private static EventRow Row(CaseEvent e) =>
+        new(e.Seq, e.At, e.Action, e.ActorName, e.ActorRole, e.FromState, e.ToState, e.UnitId, e.TargetUserId, e.Reason, e.Data, e.PrevHash, e.Hash);
+
+    private static Work WorkOf(Case c) =>
+        new(c.ClaimedById, c.HandlerId, c.TaskAssigneeId, c.ResultNotes, c.VerificationPassed, c.ReworkCount, c.ReturnCount, c.ExtensionCount,
+            c.SuspensionCount, c.SupervisionCount, c.Pending, c.PendingValue, c.PendingReason, c.HandledOnTime, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback);
 
     private static string Name(ReferenceData r, int categoryId) => Messages.Pick(r.Categories[categoryId].NameZh, r.Categories[categoryId].NameEn);
 

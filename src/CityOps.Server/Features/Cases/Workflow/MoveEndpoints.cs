@@ -17,7 +17,7 @@ public static class MoveEndpoints
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
     }
 
-    private static async Task<Results<Ok<CaseViews.CaseDetail>, ProblemHttpResult>> MoveAsync(
+    private static async Task<Results<Ok<CaseViews.MoveOutcome>, ProblemHttpResult>> MoveAsync(
         long id, string action, [FromBody] MoveInput? input, HttpContext http, CaseMoves moves, CityOpsDb db, ReferenceDataCache cache, Clocks clocks, TimeProvider clock, CancellationToken ct)
     {
         var user = CurrentUser.From(http.User);
@@ -27,10 +27,9 @@ public static class MoveEndpoints
         try
         {
             var result = await moves.MoveAsync(id, action, input, user, http.Request.Headers["Idempotency-Key"], ct);
-            var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, clocks, clock.GetUtcNow(), ct);
-            http.Response.Headers.ETag = $"\"{detail!.Version}\"";
+            http.Response.Headers.ETag = $"\"{result.Case.Version}\"";
             if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
-            return TypedResults.Ok(detail);
+            return TypedResults.Ok(CaseViews.Outcome(result.Case, await cache.GetAsync(ct), user, clocks, clock.GetUtcNow(), result.Replayed));
         }
         catch (MoveRefusedException refused)
         {
