@@ -63,6 +63,7 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
         builder.UseSetting("CityOps:Database:Provider", _provider);
         builder.UseSetting("ConnectionStrings:CityOps", _connection);
         builder.UseSetting("CityOps:City:SeedDemo", "true");
+        builder.UseSetting("CityOps:Attachments:Path", Path.Combine(Path.GetTempPath(), "cityops-tests", "attachments"));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
         if (_time is not null)
