@@ -9,10 +9,24 @@ public sealed class BenchException(string message) : Exception(message);
 public sealed class BenchOptions
 {
     public const string Usage = """
-        usage: CityOps.Bench <routing|intake|all> [options]
+        usage: CityOps.Bench <routing|intake|calendar|sweep|loop|all> [options]
           routing options:
             --points N          random points per round (default 1048576)
-            --rounds N          measured rounds (default 7); the baseline runs the same rounds
+            --rounds N          measured rounds (default 7), also for calendar; the baseline runs the same rounds
+          calendar options:
+            --inputs N          random (start, hours) inputs per round (default 1048576)
+          sweep options (need --pg):
+            --cases N           open cases in the table (default 100000)
+            --due N             of which crossed their warning or deadline, unraised (default 1000)
+            --batch N           batch passed to FindDueAsync (default 5000)
+            --reps N            measured repetitions (default 20, after 5 warm-up calls)
+          loop options (need --pg):
+            --rate N            target cases per second, open loop (loop only; under all use --loop-rate; default 200)
+            --loop-rate N       the same, for all
+            --fallback-rate N   second open-loop rate when the target is not sustained (default: 100, or 80 % of the closed-loop rate if lower)
+            --workers N         closed-loop workers for the capacity run (default 16)
+            --loop-warmup N     warm-up seconds of closed-loop cases on the fresh server (default 30)
+            --seconds N         duration of each measured run (default 20)
           intake / all options:
             --pg "<conn>"       PostgreSQL connection string (host, port, user, password); required
             --seconds N         duration of the pgbench, throughput and fixed-rate runs (default 20)
@@ -22,7 +36,7 @@ public sealed class BenchOptions
             --rate N            requests per second for the fixed-rate run (default 500)
             --server-dll PATH   CityOps.Server.dll (default: src/CityOps.Server/bin/Release/net10.0/ under the repo)
             --pgbench PATH      pgbench executable (default: PATH, then /usr/lib/postgresql/*/bin)
-            --keep-db           keep the benchmark databases afterwards
+            --keep-db           keep the benchmark databases afterwards (intake, sweep, loop)
           any:
             --quiet-wait N      before routing and pgbench, wait up to N s for the machine to be < 25 % busy (default 90)
           all:
@@ -38,6 +52,15 @@ public sealed class BenchOptions
     public int Rate { get; private init; } = 500;
     public int Points { get; private init; } = 1 << 20;
     public int Rounds { get; private init; } = 7;
+    public int Inputs { get; private init; } = 1 << 20;
+    public int SweepCases { get; private init; } = 100_000;
+    public int SweepDue { get; private init; } = 1_000;
+    public int SweepBatch { get; private init; } = 5_000;
+    public int SweepReps { get; private init; } = 20;
+    public int LoopRate { get; private init; } = 200;
+    public int? FallbackRate { get; private init; }
+    public int Workers { get; private init; } = 16;
+    public int LoopWarmupSeconds { get; private init; } = 30;
     public string? ServerDll { get; private init; }
     public string? Pgbench { get; private init; }
     public bool KeepDb { get; private init; }
@@ -49,8 +72,8 @@ public sealed class BenchOptions
 
     public static BenchOptions Parse(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("routing" or "intake" or "all"))
-            throw new ArgumentException("expected a subcommand: routing, intake or all");
+        if (args.Length == 0 || args[0] is not ("routing" or "intake" or "calendar" or "sweep" or "loop" or "all"))
+            throw new ArgumentException("expected a subcommand: routing, intake, calendar, sweep, loop or all");
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 1; i < args.Length; i++)
@@ -68,7 +91,11 @@ public sealed class BenchOptions
                 throw new ArgumentException($"{name} must be a positive integer");
             return v;
         }
-        var known = new[] { "--pg", "--seconds", "--latency-seconds", "--warmup", "--clients", "--rate", "--points", "--rounds", "--server-dll", "--pgbench", "--write", "--quiet-wait" };
+        var known = new[]
+        {
+            "--pg", "--seconds", "--latency-seconds", "--warmup", "--clients", "--rate", "--points", "--rounds", "--server-dll", "--pgbench", "--write", "--quiet-wait",
+            "--inputs", "--cases", "--due", "--batch", "--reps", "--loop-rate", "--fallback-rate", "--workers", "--loop-warmup",
+        };
         foreach (var k in values.Keys)
             if (!known.Contains(k)) throw new ArgumentException($"unknown option {k}");
 
@@ -82,6 +109,16 @@ public sealed class BenchOptions
             WarmupSeconds = Int("--warmup", 30),
             Clients = Int("--clients", 16),
             Rate = Int("--rate", 500),
+            Inputs = Int("--inputs", 1 << 20),
+            SweepCases = Int("--cases", 100_000),
+            SweepDue = Int("--due", 1_000),
+            SweepBatch = Int("--batch", 5_000),
+            SweepReps = Int("--reps", 20),
+            // loop alone takes --rate as cases per second; under all, --rate stays the intake's request rate.
+            LoopRate = values.ContainsKey("--loop-rate") ? Int("--loop-rate", 200) : args[0] == "loop" ? Int("--rate", 200) : 200,
+            FallbackRate = values.ContainsKey("--fallback-rate") ? Int("--fallback-rate", 100) : null,
+            Workers = Int("--workers", 16),
+            LoopWarmupSeconds = Int("--loop-warmup", 30),
             Points = Int("--points", 1 << 20),
             Rounds = Int("--rounds", 7),
             ServerDll = values.GetValueOrDefault("--server-dll"),
@@ -91,21 +128,57 @@ public sealed class BenchOptions
             WritePath = values.GetValueOrDefault("--write"),
             Raw = args,
         };
-        if (o.Command is "intake" or "all" && string.IsNullOrWhiteSpace(o.Pg))
-            throw new ArgumentException("--pg \"<connection string>\" is required for intake and all");
+        if (o.Command is "intake" or "sweep" or "loop" or "all" && string.IsNullOrWhiteSpace(o.Pg))
+            throw new ArgumentException("--pg \"<connection string>\" is required for intake, sweep, loop and all");
+        if (o.SweepDue > o.SweepCases / 10)
+            throw new ArgumentException("--due must be at most a tenth of --cases");
         if (o.WritePath is not null && o.Command != "all")
             throw new ArgumentException("--write is only for the all subcommand");
         return o;
     }
 
     /// <summary>The dotnet run command line that repeats this run (a password in --pg is masked).</summary>
-    public string RerunCommand()
+    public string RerunCommand() => CommandLine(Raw);
+
+    // The options each subcommand reads (besides --quiet-wait and --server-dll, which any may take).
+    private static readonly Dictionary<string, string[]> OptionsOf = new(StringComparer.Ordinal)
     {
-        var parts = new List<string> { "dotnet", "run", "-c", "Release", "--project", "bench/CityOps.Bench", "--" };
-        for (var i = 0; i < Raw.Count; i++)
+        ["routing"] = ["--points", "--rounds"],
+        ["intake"] = ["--pg", "--seconds", "--latency-seconds", "--warmup", "--clients", "--rate", "--pgbench", "--keep-db"],
+        ["calendar"] = ["--inputs", "--rounds"],
+        ["sweep"] = ["--pg", "--cases", "--due", "--batch", "--reps", "--keep-db"],
+        ["loop"] = ["--pg", "--seconds", "--loop-rate", "--fallback-rate", "--workers", "--loop-warmup", "--keep-db"],
+    };
+
+    /// <summary>
+    /// The command that repeats only <paramref name="sub"/> with the options of this run that it reads
+    /// (for a row of the summary); under all, --loop-rate becomes loop's --rate.
+    /// </summary>
+    public string RerunCommand(string sub)
+    {
+        if (Command == sub) return RerunCommand();
+        var keep = OptionsOf[sub].Concat(["--quiet-wait", "--server-dll"]).ToHashSet(StringComparer.Ordinal);
+        var args = new List<string> { sub };
+        for (var i = 1; i < Raw.Count; i++)
         {
             var a = Raw[i];
-            if (i > 0 && Raw[i - 1] == "--pg") a = MaskPassword(a);
+            if (a == "--keep-db") { if (keep.Contains(a)) args.Add(a); continue; }
+            if (i + 1 >= Raw.Count) break;
+            var v = Raw[++i];
+            if (!keep.Contains(a)) continue;
+            args.Add(sub == "loop" && a == "--loop-rate" ? "--rate" : a);
+            args.Add(v);
+        }
+        return CommandLine(args);
+    }
+
+    private static string CommandLine(IReadOnlyList<string> raw)
+    {
+        var parts = new List<string> { "dotnet", "run", "-c", "Release", "--project", "bench/CityOps.Bench", "--" };
+        for (var i = 0; i < raw.Count; i++)
+        {
+            var a = raw[i];
+            if (i > 0 && raw[i - 1] == "--pg") a = MaskPassword(a);
             parts.Add(a.Length == 0 || a.Any(c => char.IsWhiteSpace(c) || c is ';' or '"' or '\'' or '&' or '|' or '<' or '>' or '$' or '*') ? "\"" + a.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"" : a);
         }
         return string.Join(' ', parts);

@@ -164,7 +164,7 @@ public static class IntakeBench
     }
 
     /// <summary>Random WGS-84 points that fall inside a grid cell of the demo city, all six districts.</summary>
-    private static (double[] Lon, double[] Lat) Points(int count)
+    internal static (double[] Lon, double[] Lat) Points(int count)
     {
         var cells = GeographySeed.DemoCity().Where(a => a.Level == AreaLevel.Cell).ToList();
         var map = new CityMap(cells.Select((c, i) => (i, c.Geometry)).ToList());
@@ -412,7 +412,7 @@ public static class IntakeBench
     public readonly record struct CpuUse(double Machine, double Server, double Bench, double Postgres, double Other, string OtherTop);
 
     /// <summary>Samples CPU use of the machine, the server process, this process and PostgreSQL's processes.</summary>
-    private sealed class Probe
+    internal sealed class Probe
     {
         private readonly ServerProcess _server;
         private readonly CpuSample _machine;

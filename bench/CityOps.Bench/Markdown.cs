@@ -3,6 +3,16 @@ using System.Text;
 
 namespace CityOps.Bench;
 
+/// <summary>What the subcommands of one run measured (null: not run).</summary>
+public sealed class BenchResults
+{
+    public RoutingResult? Routing { get; set; }
+    public IntakeResult? Intake { get; set; }
+    public CalendarResult? Calendar { get; set; }
+    public SweepResult? Sweep { get; set; }
+    public LoopResult? Loop { get; set; }
+}
+
 /// <summary>The benchmark report as Markdown.</summary>
 public static class Markdown
 {
@@ -13,8 +23,9 @@ public static class Markdown
     private static string M(double perSecond) => (perSecond / 1e6).ToString("0.00", CultureInfo.InvariantCulture) + " M/s";
     private static string Yes(bool ok) => ok ? "**yes**" : "**no**";
 
-    public static string Document(MachineInfo machine, BenchOptions o, RoutingResult? routing, IntakeResult? intake)
+    public static string Document(MachineInfo machine, BenchOptions o, BenchResults results)
     {
+        var (routing, intake, calendar, sweep, loop) = (results.Routing, results.Intake, results.Calendar, results.Sweep, results.Loop);
         var sb = new StringBuilder();
         void L(string line = "") => sb.Append(line).Append('\n');
 
@@ -24,10 +35,11 @@ public static class Markdown
         L($"- **OS / runtime:** {machine.Os}; {machine.Runtime}; {machine.Gc}; Release build");
         if (machine.Commit is not null) L($"- **Commit:** `{machine.Commit}` (HEAD; the working tree may hold uncommitted edits)");
         L($"- **Command:** `{o.RerunCommand()}`");
-        if (intake is not null)
+        var pgInfo = intake?.PostgresInfo ?? sweep?.PostgresInfo ?? loop?.PostgresInfo;
+        if (pgInfo is not null)
         {
-            L($"- **Database:** {intake.PostgresInfo}; on the same machine, over TCP to 127.0.0.1");
-            L("- Server, PostgreSQL, pgbench and the HTTP load generator all share these cores, so the intake figures are a floor, not a capacity plan. CPU columns are cores used (from /proc): \"other\" is other user processes on the machine (someone else's build or tests), kernel threads excluded.");
+            L($"- **Database:** {pgInfo}; on the same machine, over TCP to 127.0.0.1");
+            L("- Server, PostgreSQL, pgbench and the HTTP load generator all share these cores, so the HTTP figures are a floor, not a capacity plan. CPU columns are cores used (from /proc): \"other\" is other user processes on the machine (someone else's build or tests), kernel threads excluded.");
         }
         var disturbed = new List<string>();
         if (routing is not null && routing.OtherCores > 0.2) disturbed.Add($"routing ({F(routing.OtherCores, "0.00")} cores of other work: {routing.OtherTop})");
@@ -37,6 +49,13 @@ public static class Markdown
             foreach (var run in new[] { intake.ThroughputWarmup, intake.Throughput, intake.FixedRateWarmup, intake.FixedRate })
                 if (run.OtherCores > 0.2) disturbed.Add($"{run.Name} ({F(run.OtherCores, "0.00")} cores of other work{(run.OtherTop.Length > 0 ? ": " + run.OtherTop : "")})");
         }
+        if (calendar is not null && calendar.OtherCores > 0.2) disturbed.Add($"calendar ({F(calendar.OtherCores, "0.00")} cores of other work: {calendar.OtherTop})");
+        if (sweep is not null && sweep.OtherCores > 0.2) disturbed.Add($"sweep ({F(sweep.OtherCores, "0.00")} cores of other work: {sweep.OtherTop})");
+        if (loop is not null)
+        {
+            foreach (var run in new[] { loop.Warmup, loop.Closed, loop.Target }.Concat(loop.Ladder))
+                if (run.Cpu.Other > 0.2) disturbed.Add($"loop {run.Name} ({F(run.Cpu.Other, "0.00")} cores of other work{(run.Cpu.OtherTop.Length > 0 ? ": " + run.Cpu.OtherTop : "")})");
+        }
         L(disturbed.Count == 0
             ? "- **Other work on the machine:** none noticeable during the measured phases (see the CPU columns)."
             : "- **Other work on the machine during:** " + string.Join("; ", disturbed) + " — those figures are skewed low.");
@@ -44,27 +63,60 @@ public static class Markdown
 
         L("### Summary");
         L();
-        L("| Goal | Measured | Baseline (same run) | Ratio | Met? |");
-        L("|---|---|---|---|---|");
+        var where = $"{machine.Cores} cores, {machine.Cpu}; {machine.StartedUtc:yyyy-MM-dd}";
+        L("| Goal | Measured | Baseline (same run) | Ratio | Met? | Machine, date | Rerun just this |");
+        L("|---|---|---|---|---|---|---|");
+        void Row(string goal, string measured, string baseline, string ratio, string met, string sub) =>
+            L($"| {goal} | {measured} | {baseline} | {ratio} | {met} | {where} | `{o.RerunCommand(sub).Replace("|", "\\|", StringComparison.Ordinal)}` |");
         if (routing is not null)
         {
-            L($"| ≥ 1 M point → cell lookups/s on one core | `CityMap.Locate` {M(routing.Locate.Median)} (median of {routing.Locate.Rounds} rounds) | NTS `STRtree` + `IndexedPointInAreaLocator` {M(routing.Baseline.Median)} | {F(routing.Locate.Median / routing.Baseline.Median, "0.0")}× | {Yes(routing.Locate.Median >= 1e6)} |");
-            L($"| (info) full `RoutingSnapshot.Route` (point + category → unit) | {M(routing.Route.Median)} | same NTS baseline (lookup only) | {F(routing.Route.Median / routing.Baseline.Median, "0.0")}× | {Yes(routing.Route.Median >= 1e6)} (≥ 1 M/s) |");
+            Row("≥ 1 M point → cell lookups/s on one core", $"`CityMap.Locate` {M(routing.Locate.Median)} (median of {routing.Locate.Rounds} rounds)", $"NTS `STRtree` + `IndexedPointInAreaLocator` {M(routing.Baseline.Median)}", $"{F(routing.Locate.Median / routing.Baseline.Median, "0.0")}×", Yes(routing.Locate.Median >= 1e6), "routing");
+            Row("(info) full `RoutingSnapshot.Route` (point + category → unit)", M(routing.Route.Median), "same NTS baseline (lookup only)", $"{F(routing.Route.Median / routing.Baseline.Median, "0.0")}×", $"{Yes(routing.Route.Median >= 1e6)} (≥ 1 M/s)", "routing");
         }
         if (intake is not null)
         {
             var t = intake.Throughput;
             var ratio = t.OkPerSecond / intake.Pgbench.Tps;
-            L($"| Open311 intake ≥ 0.5 × PostgreSQL's single-row insert rate ({intake.Clients} clients) | {F(t.OkPerSecond)} created/s ({t.Errors} errors) | pgbench {F(intake.Pgbench.Tps)} tps | {F(ratio, "0.00")}× | {Yes(ratio >= 0.5 && t.Errors == 0)} |");
+            Row($"Open311 intake ≥ 0.5 × PostgreSQL's single-row insert rate ({intake.Clients} clients)", $"{F(t.OkPerSecond)} created/s ({t.Errors} errors)", $"pgbench {F(intake.Pgbench.Tps)} tps", $"{F(ratio, "0.00")}×", Yes(ratio >= 0.5 && t.Errors == 0), "intake");
             var f = intake.FixedRate;
             var p99 = f.FromSchedule?.P99 ?? f.Service.P99;
             var rateOk = f.OkPerSecond >= 0.98 * o.Rate && f.Errors == 0;
-            L($"| p99 < 50 ms at {o.Rate} requests/s (open loop) | p99 {F(p99)} ms from scheduled send ({F(f.Service.P99)} ms from actual send); {F(f.OkPerSecond)} created/s achieved, {f.Errors} errors | — | — | {Yes(p99 < 50 && rateOk)} |");
+            Row($"p99 < 50 ms at {o.Rate} requests/s (open loop)", $"p99 {F(p99)} ms from scheduled send ({F(f.Service.P99)} ms from actual send); {F(f.OkPerSecond)} created/s achieved, {f.Errors} errors", "—", "—", Yes(p99 < 50 && rateOk), "intake");
+        }
+        if (calendar is not null)
+        {
+            var c = calendar;
+            Row("≥ 5 M deadline computations/s on one core: `WorkCalendar.Add(t, h, WorkingHours)`, h in 0.5–40", $"{M(c.AddWorkingHours.Median)} median of {c.AddWorkingHours.Rounds} rounds (best {M(c.AddWorkingHours.Best)}); {c.MismatchCount} disagreements with the naive walk on {c.Checked + c.BoundaryChecked:N0} inputs", $"naive day-by-day walk {M(c.Naive.Median)}", $"{F(c.AddWorkingHours.Median / c.Naive.Median, "0.0")}×", Yes(c.AddWorkingHours.Median >= 5e6 && c.MismatchCount == 0), "calendar");
+            Row("(info) `Add(t, d, WorkingDays)`, d in 0.5–10; `Elapsed(a, b, WorkingHours)`, b − a up to 30 days", $"{M(c.AddWorkingDays.Median)}; {M(c.Elapsed.Median)}", "—", "—", $"{Yes(c.AddWorkingDays.Median >= 5e6)}; {Yes(c.Elapsed.Median >= 5e6)} (≥ 5 M/s)", "calendar");
+        }
+        if (sweep is not null)
+        {
+            var s = sweep;
+            Row($"Find every case that crossed a warning or deadline among {s.Cases:N0} open cases in < 200 ms on PostgreSQL", $"`DeadlineSweeper.FindDueAsync` p50 {F(s.FindDue.P50, "0.00")} ms, p95 {F(s.FindDue.P95, "0.00")} ms, max {F(s.FindDue.Max, "0.00")} ms ({s.FindDue.Reps} calls); returned {s.FindDue.Returned:N0} ids, {(s.ExactMatch ? "exactly" : "**not** exactly")} the {s.Due:N0} due", $"`SELECT count(*) FROM \"Cases\"` p50 {F(s.Count.P50, "0.00")} ms", $"{F(s.FindDue.P50 / s.Count.P50, "0.00")}× of count(*) (p50)", Yes(s.FindDue.P95 < 200 && s.ExactMatch), "sweep");
+        }
+        if (loop is not null)
+        {
+            var t = loop.Target;
+            var checksOk = loop.Checks.AllClosed && loop.Checks.AuditIntact;
+            Row($"{t.TargetRate} cases/s sustained through the whole loop (Open311 report → callback, 8 moves a case), p99 per move < 50 ms", $"{F(t.CasesPerSecond)} cases/s completed ({t.Completed:N0} of {t.Started:N0} started{(t.StoppedEarly ? $", offering stopped at {F(t.StoppedAtSecond)} s: backlog" : "")}); moves p99 {F(t.AllMoves.P99)} ms, p50 {F(t.AllMoves.P50)} ms; {t.MoveErrors} non-2xx", $"closed loop, {loop.Closed.Workers} workers: {F(loop.Closed.CasesPerSecond)} cases/s, p99 {F(loop.Closed.AllMoves.P99)} ms", $"{F(t.CasesPerSecond / t.TargetRate!.Value, "0.00")}× of target", Yes(t.Sustained && t.LatencyGoal && checksOk), "loop");
+            if (loop.Ladder.Count > 0)
+            {
+                var best = loop.BestPassing;
+                var fail = loop.FirstFailing;
+                Row($"(info) highest open-loop rate kept up with at p99 < 50 ms per move (steps of {loop.LadderStep} cases/s, {loop.LadderSeconds} s each)",
+                    best is null ? $"none of {string.Join(", ", loop.Ladder.Select(x => x.TargetRate))} cases/s" : $"**{best.TargetRate} cases/s**: {F(best.CasesPerSecond)} completed/s, moves p99 {F(best.AllMoves.P99)} ms, {best.MoveErrors} non-2xx",
+                    fail is null ? "—" : $"{fail.TargetRate} cases/s: {F(fail.CasesPerSecond)} completed/s, moves p99 {F(fail.AllMoves.P99)} ms{(fail.StoppedEarly ? ", backlog" : "")}",
+                    best is null ? "—" : $"{F((double)best.TargetRate!.Value / t.TargetRate!.Value, "0.00")}× of target", best is null ? "**no**" : "—", "loop");
+            }
+            Row("(info) every completed case Closed with ≥ 9 events; `GET /api/audit/verify` intact", $"{loop.Checks.ClosedInDb:N0} of {loop.Checks.CompletedCases:N0} Closed, events {loop.Checks.MinEvents}–{loop.Checks.MaxEvents}; audit {loop.Checks.AuditStatus}: {loop.Checks.AuditCases:N0} cases, intact {loop.Checks.AuditIntact}", "—", "—", Yes(checksOk), "loop");
         }
         L();
 
         if (routing is not null) RoutingSection(routing, L);
         if (intake is not null) IntakeSection(intake, o, L);
+        if (calendar is not null) CalendarSection(calendar, L);
+        if (sweep is not null) SweepSection(sweep, L);
+        if (loop is not null) LoopSection(loop, o, L);
         return sb.ToString();
     }
 
@@ -131,6 +183,156 @@ public static class Markdown
         if (r.ServerProblems.Count == 0)
         {
             L("Server log: no warnings or errors at `Warning` level during either run.");
+        }
+        else
+        {
+            L($"Server log: {r.ServerProblems.Count} entries at warning level or above; distinct (first 10):");
+            L("");
+            foreach (var g in r.ServerProblems.GroupBy(s => s, StringComparer.Ordinal).Take(10))
+                L($"- {g.Count()} × `{(g.Key.Length > 240 ? g.Key[..240] + "…" : g.Key).Replace("`", "'", StringComparison.Ordinal)}`");
+        }
+        L("");
+    }
+
+    private static void CalendarSection(CalendarResult r, Action<string> L)
+    {
+        L("### 3. Deadlines: `WorkCalendar.Add` in working hours, one thread, in process");
+        L("");
+        L($"Calendar: `WorkCalendar.Load(new CalendarOptions())` — office hours {r.OfficeHours}, zone {r.Zone}, the embedded State Council holiday files ({r.HolidayOverrides} holiday and 调休 days); loaded in {F(r.LoadTime.TotalMilliseconds, "0")} ms.");
+        L("");
+        L($"Inputs: {r.Inputs:N0} precomputed UTC instants, uniform over 2025-01-01 – 2026-12-31 (whole milliseconds), each with a number of hours uniform in 0.5–40, a number of working days uniform in 0.5–10 and an end instant up to 30 days later. Three warm-up passes, then {r.AddWorkingHours.Rounds} measured rounds, the four loops interleaved within each round; one round = one pass over all inputs.");
+        L("");
+        L($"**Baseline — a naive reference written in the benchmark:** convert the start to local time with `TimeZoneInfo`, then walk day by day (holidays and 调休 from the same JSON files, parsed separately; weekends otherwise) through each working day's office periods, subtracting what each offers until the hours are used up. On the first {r.Checked:N0} inputs it walked {F(r.MeanCalendarDaysStepped, "0.0")} calendar days per call on average.");
+        L("");
+        L($"**Agreement, checked before timing:** `Add(WorkingHours)` on the first {r.Checked:N0} random inputs and on {r.BoundaryChecked:N0} edge inputs (starts at 00:00, 08:29:59, 08:30, 10:00, 11:59:59, 12:00, 13:00, 14:30, 17:00, 17:59:59, 18:00, 23:59:59 local time on random days of 2025–2026, counts in whole half hours 0.5–40, so many end exactly at 12:00 or 18:00), and `Elapsed(WorkingHours)` on the first {r.ElapsedChecked:N0} (start, end) pairs: **{r.MismatchCount} disagreements**{(r.MismatchCount == 0 ? " — the same instant (and offset) every time." : ":")}");
+        if (r.Mismatches.Count > 0)
+        {
+            L("");
+            foreach (var m in r.Mismatches)
+                L($"- {m.Operation}: start {m.Start:yyyy-MM-dd HH:mm:ss.fff}Z, value {m.Value:0.######}: naive {(m.Expected is { } e ? e.ToString("yyyy-MM-dd HH:mm:ss.fffffff", CultureInfo.InvariantCulture) + "Z" : "")}, calendar {(m.Actual is { } a ? a.ToString("yyyy-MM-dd HH:mm:ss.fffffff", CultureInfo.InvariantCulture) + "Z" : "")} {m.Note}");
+        }
+        L("");
+        L($"Machine CPU busy while measuring: {r.MachineBusy:P0} (one busy core of {Environment.ProcessorCount} = {1.0 / Environment.ProcessorCount:P0}); other user processes: {F(r.OtherCores, "0.00")} cores{(r.OtherTop.Length > 0 ? " (" + r.OtherTop + ")" : "")}. `Add(WorkingHours)` allocated {r.AllocatedBytes / 1024.0:0} KiB over all measured rounds.");
+        L("");
+        L("| Operation (one thread) | Median | Best round | Worst round | vs naive (median) |");
+        L("|---|---|---|---|---|");
+        foreach (var s in new[] { r.AddWorkingHours, r.Naive, r.AddWorkingDays, r.Elapsed })
+            L($"| {s.Name} | {M(s.Median)} | {M(s.Best)} | {M(s.Worst)} | {F(s.Median / r.Naive.Median, "0.0")}× |");
+        L("");
+    }
+
+    private static void SweepSection(SweepResult r, Action<string> L)
+    {
+        L("### 4. Supervision sweep: `DeadlineSweeper.FindDueAsync` over open cases in PostgreSQL");
+        L("");
+        L($"Setup: a fresh database `{r.Database}` (dropped afterwards unless `--keep-db`); `CityOps.Server` was started on it once so it migrated and seeded the demo city (healthy after {F(r.StartupSeconds)} s), then stopped, so no sweeper runs meanwhile. {r.Cases:N0} open cases were then written straight into `\"Cases\"` with one binary `COPY` (random seeded categories with one of their registration conditions, departments / squads / territory offices as the assigned unit, states `Dispatched` / `Handling`, a running `handle` clock in working hours), followed by `ANALYZE \"Cases\"`: {F(r.FillSeconds)} s in all; the table is {r.TableSize} with its indexes. Times are relative to one fixed `now`, taken before the `COPY` and passed to every call.");
+        if (r.ExtraColumns.Count > 0) L($"NOT NULL columns the benchmark does not know, filled with zeros: {string.Join(", ", r.ExtraColumns)}.");
+        L("");
+        L("| Cases | Clock |");
+        L("|---|---|");
+        foreach (var (kind, count) in r.Mix) L($"| {count:N0} | {kind} |");
+        L("");
+        L($"Due: {r.Due:N0} ({r.DueWarning:N0} warnings, {r.DueOverdue:N0} deadlines). The call is `DeadlineSweeper.FindDueAsync(db, now, {r.Batch}, ct)` on a `CityOpsDb` built in the benchmark's process with `DatabaseSetup.Configure(options, \"Postgres\", conn)` — the server's own provider settings (auto-prepare, no reset on close) — one context reused for all calls, as one sweep pass uses one. Its two queries (deadline, then warning) each take up to `batch` ids; their union is the answer. 5 warm-up calls, then {r.FindDue.Reps} measured, interleaved with the same number of calls with the server's default `BatchSize` and of the baseline `SELECT count(*) FROM \"Cases\"` (Npgsql, one open connection). Latency is `Stopwatch` time around the awaited call, client round trips included (TCP to 127.0.0.1).");
+        L("");
+        L($"Result: {r.FindDue.Returned:N0} ids returned; {(r.ExactMatch ? "**exactly the due cases**" : $"**not** the due cases: {r.Missing} missing, {r.Extra} extra")}.");
+        L("");
+        L("| Call | Calls | Returned | p50 | p95 | max | min |");
+        L("|---|---|---|---|---|---|---|");
+        foreach (var s in new[] { r.FindDue, r.FindDueDefaultBatch, r.Count })
+            L($"| {s.Name} | {s.Reps} | {s.Returned:N0} | {F(s.P50, "0.00")} ms | {F(s.P95, "0.00")} ms | {F(s.Max, "0.00")} ms | {F(s.Min, "0.00")} ms |");
+        L("");
+        L($"Machine CPU busy while measuring: {r.MachineBusy:P0}; other user processes (PostgreSQL excluded): {F(r.OtherCores, "0.00")} cores{(r.OtherTop.Length > 0 ? " (" + r.OtherTop + ")" : "")}.");
+        L("");
+        if (r.Plans.Count > 0)
+        {
+            L("`EXPLAIN (ANALYZE, BUFFERS)` of the queries as EF Core sent them (captured by an interceptor, re-run with the same parameters after the timed calls):");
+            L("");
+            foreach (var p in r.Plans)
+            {
+                L("```sql");
+                L(p.Sql.Trim());
+                L("-- " + p.Parameters);
+                L("```");
+                L("```");
+                foreach (var line in p.Plan) L(line);
+                L("```");
+                L("");
+            }
+        }
+        if (r.ServerProblems.Count > 0)
+        {
+            L($"Server log while migrating and seeding: {r.ServerProblems.Count} entries at warning level or above; distinct (first 5):");
+            L("");
+            foreach (var g in r.ServerProblems.GroupBy(s => s, StringComparer.Ordinal).Take(5))
+                L($"- {g.Count()} × `{(g.Key.Length > 240 ? g.Key[..240] + "…" : g.Key).Replace("`", "'", StringComparison.Ordinal)}`");
+            L("");
+        }
+    }
+
+    private static void LoopSection(LoopResult r, BenchOptions o, Action<string> L)
+    {
+        L("### 5. The closed loop over HTTP: Open311 report → callback, 8 moves a case");
+        L("");
+        L($"Setup: `CityOps.Server` started by the benchmark as a separate process (`ASPNETCORE_ENVIRONMENT=Development` so the demo accounts exist, `Logging__LogLevel__Default=Warning`, `Maximum Pool Size=64`, duplicate merging off: `CityOps__Intake__DuplicateRadiusMeters=0`, attachments in a temporary folder) on a fresh database `{r.Database}` (dropped afterwards unless `--keep-db`); healthy after {F(r.StartupSeconds)} s. Peak server RSS {r.ServerPeakRss / 1024.0 / 1024.0:0} MiB. Before starting, the benchmark waited for the machine to be quiet (< 25 % busy).");
+        L("");
+        L($"Each case, its moves one after another (each waits for the last answer), with many cases in flight: (1) `POST /open311/v2/requests.json` (`api_key=demo-web-key`, `service_code=C0106` 路灯井盖, a point from a pool of {r.PointPool:N0} inside the demo grid, all districts); then with bearer tokens from `POST /api/auth/login`, `POST /api/cases/{{id}}/…`: (2) `claim` (operator@), (3) `register` `{{\"condition\":\"01\"}}` (operator@; auto-dispatches to `city-municipal`, so a `dispatch` event is appended too), (4) `assign` to handler@ (department@), (5) `submit` with notes and the SHA-256 of one JPEG uploaded once beforehand (handler@), (6) `confirm` (department@), (7) `close` `{{\"closingConditionMet\":true}}` (operator@), (8) `callback` reached / Satisfied / effective (operator@). Every request carries a unique `Idempotency-Key`. No verification step (the points are all over the city; the demo inspector covers only 思明区). HTTP/1.1 keep-alive over loopback; latency is `Stopwatch` time from send to the end of the response body. A case whose move is refused stops there and counts as failed.");
+        L("");
+        L($"Runs, in order: a {o.LoopWarmupSeconds} s closed-loop warm-up on the fresh server ({r.Warmup.Workers} workers); a {F(r.Closed.WindowSeconds, "0")} s closed loop (each worker starts a new case when its last is done) for the capacity; an open loop at {r.Target.TargetRate} cases/s (case *i* reported at *start + i / rate*, whatever happened to earlier ones; offering stops early if more than five seconds' worth of cases are in flight){(r.Ladder.Count > 0 ? $"; then, as the target was not met, open loops of {r.LadderSeconds} s at {string.Join(", ", r.Ladder.Select(x => x.TargetRate))} cases/s — from 80 % of the closed-loop rate, in steps of {r.LadderStep}, up while a step met both goals (kept up, p99 < 50 ms per move) or down until one did" : "")}. \"Cases/s\" is cases completed (all 8 moves 2xx) ÷ time from the first report to the last callback.");
+        L("");
+        var runs = new[] { r.Warmup, r.Closed, r.Target }.Concat(r.Ladder).ToList();
+        var detailed = new[] { r.Closed, r.Target, r.BestPassing, r.FirstFailing }.OfType<LoopRun>().Distinct().ToList();
+        L("| Run | Cases started | Completed | Failed | Cases/s | Moves/s | Move p50 | p95 | p99 | max | Report p99 from schedule | Case p50 / p99 (report → callback) | Max cases in flight | CPU: machine busy / server / PostgreSQL / load generator / other |");
+        L("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var t in runs)
+            L($"| {t.Name}: {t.Mode}{(t.StoppedEarly ? $" (offering stopped at {F(t.StoppedAtSecond)} s)" : "")} | {t.Started:N0} | {t.Completed:N0} | {t.Failed:N0} | {F(t.CasesPerSecond)} | {F(t.MovesPerSecond, "0")} | {F(t.AllMoves.P50)} ms | {F(t.AllMoves.P95)} ms | {F(t.AllMoves.P99)} ms | {F(t.AllMoves.Max)} ms | {(t.ReportFromSchedule is { } s ? F(s.P99) + " ms" : "—")} | {F(t.CaseDuration.P50, "0")} / {F(t.CaseDuration.P99, "0")} ms | {t.MaxInFlight:N0} | {t.Cpu.Machine:P0} / {F(t.Cpu.Server, "0.00")} / {F(t.Cpu.Postgres, "0.00")} / {F(t.Cpu.Bench, "0.00")} / {F(t.Cpu.Other, "0.00")} cores |");
+        L("");
+        foreach (var t in detailed)
+        {
+            L($"**Per move — {t.Name} ({t.Mode})** (from the actual send):");
+            L("");
+            L("| Move | Count | Non-2xx | p50 | p95 | p99 | max | mean |");
+            L("|---|---|---|---|---|---|---|---|");
+            foreach (var m in t.PerAction)
+                L($"| {m.Action} | {m.Count:N0} | {m.Errors} | {F(m.Latency.P50)} ms | {F(m.Latency.P95)} ms | {F(m.Latency.P99)} ms | {F(m.Latency.Max)} ms | {F(m.Latency.Mean)} ms |");
+            L("");
+            L("Per second (by completion): cases completed / p99 of the moves that ended in that second (ms): " + string.Join(", ", t.Timeline.Select(x => $"{x.Second}: {x.Cases}/{F(x.P99, "0")}")));
+            L("");
+        }
+        var errors = runs.SelectMany(t => t.ErrorSamples.Select(e => $"{t.Name}: {e}")).ToList();
+        if (errors.Count > 0)
+        {
+            L("Refused or failed moves seen (first distinct per run):");
+            L("");
+            foreach (var e in errors) L($"- `{e.Replace("`", "'", StringComparison.Ordinal).ReplaceLineEndings(" ")}`");
+            L("");
+            L("Outcomes per run: " + string.Join("; ", runs.Select(t => $"{t.Name}: " + string.Join(", ", t.Outcomes.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} × {kv.Value:N0}")))));
+            L("");
+        }
+        else
+        {
+            L("No move was refused or failed: every answer was 200 (moves) or 201 (reports).");
+            L("");
+        }
+        if (r.Background.Count > 0)
+        {
+            L("Work beside the requests, timed against the runs (reference-data loads from the server log at `Information` for that one category, as this process read the lines; autovacuum / autoanalyze from `pg_stat_user_tables`, only the last of each per table):");
+            L("");
+            foreach (var (at, what) in r.Background)
+                L($"- {at:HH:mm:ss.f} UTC ({r.During(at) ?? "between runs"}): {what.Replace("`", "'", StringComparison.Ordinal)}");
+            L("");
+        }
+        var c = r.Checks;
+        L("**Afterwards, in the database and through the audit endpoint** (all runs' cases, warm-up included):");
+        L("");
+        L($"- Completed cases in state `Closed`: {c.ClosedInDb:N0} of {c.CompletedCases:N0} ({Yes(c.ClosedInDb == c.CompletedCases)}); events per completed case {c.MinEvents}–{c.MaxEvents}, {c.FewerThanNine} with fewer than 9 ({Yes(c.FewerThanNine == 0)}).");
+        L("- Event sequences (by `Seq`) of the completed cases: " + string.Join("; ", c.Sequences.Select(s => $"`{s.Sequence}` × {s.Cases:N0}")) + ".");
+        if (c.FailedStates.Count > 0) L("- States of the failed cases: " + string.Join(", ", c.FailedStates.Select(s => $"{s.State} × {s.Cases:N0}")) + ".");
+        L($"- `warning` / `overdue` events raised by the deadline sweeper meanwhile: {c.DeadlineEvents:N0}.");
+        L($"- `GET /api/audit/verify` as admin@: HTTP {c.AuditStatus}, {c.AuditCases:N0} cases and {c.AuditEvents:N0} events re-hashed in {F(c.AuditMs / 1000, "0.0")} s; intact: {Yes(c.AuditIntact)}{(c.AuditBroken > 0 ? $", {c.AuditBroken} broken chains" : "")}.");
+        L("");
+        if (r.ServerProblems.Count == 0)
+        {
+            L("Server log: no warnings or errors at `Warning` level.");
         }
         else
         {

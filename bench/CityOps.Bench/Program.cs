@@ -5,6 +5,9 @@ using CityOps.Bench;
 // CityOps benchmarks. Subcommands:
 //   routing                          point → cell → unit, one thread, in-process
 //   intake --pg "<conn>" [...]       Open311 intake against a real server + PostgreSQL, with a pgbench baseline
+//   calendar                         WorkCalendar.Add in working hours, one thread, against a naive day-by-day walk
+//   sweep --pg "<conn>" [...]        DeadlineSweeper.FindDueAsync over 100,000 open cases in PostgreSQL
+//   loop --pg "<conn>" [...]         the closed loop (report → callback, 8 moves a case) over HTTP on a real server
 //   all --pg "<conn>" [--write docs/benchmarks.md]
 // Run with -c Release: dotnet run -c Release --project bench/CityOps.Bench -- all --pg "Host=127.0.0.1;Port=55432;Username=postgres"
 
@@ -32,20 +35,15 @@ await Console.Error.WriteLineAsync("warning: this is a Debug build; run with -c 
 var machine = MachineInfo.Collect();
 Log.Info($"machine: {machine.Summary}");
 
-RoutingResult? routing = null;
-IntakeResult? intake = null;
+var results = new BenchResults();
+var only = options.Command != "all";
 try
 {
-    if (options.Command is "routing" or "all")
-    {
-        routing = RoutingBench.Run(options);
-        if (options.Command == "routing") Console.WriteLine(Markdown.Document(machine, options, routing, null));
-    }
-    if (options.Command is "intake" or "all")
-    {
-        intake = await IntakeBench.RunAsync(options);
-        if (options.Command == "intake") Console.WriteLine(Markdown.Document(machine, options, null, intake));
-    }
+    if (options.Command is "routing" or "all") results.Routing = RoutingBench.Run(options);
+    if (options.Command is "intake" or "all") results.Intake = await IntakeBench.RunAsync(options);
+    if (options.Command is "calendar" or "all") results.Calendar = CalendarBench.Run(options);
+    if (options.Command is "sweep" or "all") results.Sweep = await SweepBench.RunAsync(options);
+    if (options.Command is "loop" or "all") results.Loop = await LoopBench.RunAsync(options);
 }
 catch (BenchException ex)
 {
@@ -53,14 +51,11 @@ catch (BenchException ex)
     return 1;
 }
 
-if (options.Command == "all")
+var doc = Markdown.Document(machine, options, results);
+Console.WriteLine(doc);
+if (!only && options.WritePath is { } path)
 {
-    var doc = Markdown.Document(machine, options, routing, intake);
-    Console.WriteLine(doc);
-    if (options.WritePath is { } path)
-    {
-        Markdown.WriteFile(path, doc);
-        Log.Info($"wrote {Path.GetFullPath(path)}");
-    }
+    Markdown.WriteFile(path, doc);
+    Log.Info($"wrote {Path.GetFullPath(path)}");
 }
 return 0;

@@ -10,6 +10,7 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<(DateTime Utc, string Line)> _timed = new();
     private readonly StreamWriter _logFile;
     private bool _closed;
 
@@ -102,7 +103,11 @@ public sealed class ServerProcess : IAsyncDisposable
     private void OnLine(string? line)
     {
         if (line is null) return;
-        if (_lines.Count < 100_000) _lines.Enqueue(line);
+        if (_lines.Count < 100_000)
+        {
+            _lines.Enqueue(line);
+            _timed.Enqueue((DateTime.UtcNow, line));
+        }
         lock (_logFile)
         {
             if (!_closed) _logFile.WriteLine(line);
@@ -110,6 +115,9 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public IReadOnlyList<string> Lines => _lines.ToArray();
+
+    /// <summary>The log lines with the time this process read them (the console logger writes no time of its own).</summary>
+    public IReadOnlyList<(DateTime Utc, string Line)> TimedLines => _timed.ToArray();
 
     public TimeSpan CpuTime
     {
