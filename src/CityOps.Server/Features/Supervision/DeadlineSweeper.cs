@@ -51,10 +51,16 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
         var db = services.GetRequiredService<CityOpsDb>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var batch = services.GetRequiredService<IOptions<SupervisionOptions>>().Value.BatchSize;
-        var due = await FindDueAsync(db, now, batch, ct);
         var raised = 0;
-        foreach (var id in due)
-            if (await RaiseAsync(services, id, now, ct)) raised++;
+        // Batches keep each query small; a backlog (after downtime) is worked off in the same pass.
+        for (var pass = 0; pass < 100; pass++)
+        {
+            var due = await FindDueAsync(db, now, batch, ct);
+            var before = raised;
+            foreach (var id in due)
+                if (await RaiseAsync(services, id, now, ct)) raised++;
+            if (due.Count < batch || raised == before) break;
+        }
         return raised;
     }
 
