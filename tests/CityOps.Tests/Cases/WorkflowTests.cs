@@ -117,6 +117,10 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.Forbidden, (await unit.MoveAsync(id, "register", new { condition = "01" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.MoveAsync(id, "register", new { condition = "99" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await op.MoveAsync(id, "teleport")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await op.PostAsync($"/api/cases/{id}/callback", new StringContent("{\"satisfaction\":\"ecstatic\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await op.PostAsync($"/api/cases/{id}/claim", new StringContent("x", System.Text.Encoding.UTF8, "text/plain"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?page=2147483647")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?from=yesterday")).StatusCode);
         await op.MustAsync(id, "register", new { condition = "01" });
 
         Assert.Equal(HttpStatusCode.NotFound, (await otherUnit.MoveAsync(id, "assign", new { userId = await handler.MyIdAsync() })).StatusCode);

@@ -73,6 +73,8 @@ public sealed class BadInputTests
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/open311/v2/services.yaml")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/open311/v2/requests.json?start_date=yesterday")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/open311/v2/requests.json?page_size=100000")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/open311/v2/requests.json?page=2147483647")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/open311/v2/requests.json?page=99999999999")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/open311/v2/requests.json?start_date=2026-02-01&end_date=2026-01-01")).StatusCode);
     }
 

@@ -26,7 +26,7 @@ public static class CaseEndpoints
     {
         var errors = new Dictionary<string, string[]>();
         if (from > to) errors["to"] = [Messages.Get("PeriodReversed")];
-        if (page < 1) errors["page"] = [Messages.Get("PageInvalid")];
+        if (page is < 1 or > 100_000) errors["page"] = [Messages.Get("PageInvalid")];
         if (pageSize is < 1 or > 500) errors["pageSize"] = [Messages.Format("PageSizeInvalid", 500)];
         var r = await cache.GetAsync(ct);
         int? categoryId = null, channelId = null, areaId = null;

@@ -42,7 +42,7 @@ public static class GeographyEndpoints
         if (level is not null) q = q.Where(a => a.Level == level);
         if (parent is not null) q = q.Where(a => db.Areas.Any(p => p.Code == parent && p.Id == a.ParentId));
         pageSize = Math.Clamp(pageSize, 1, 5000);
-        return TypedResults.Ok(await q.OrderBy(a => a.Code).Skip((Math.Max(page, 1) - 1) * pageSize).Take(pageSize).Select(a => ToDto(a)).ToListAsync(ct));
+        return TypedResults.Ok(await q.OrderBy(a => a.Code).Skip((Math.Clamp(page, 1, 100_000) - 1) * pageSize).Take(pageSize).Select(a => ToDto(a)).ToListAsync(ct));
     }
 
     private static async Task<Results<Ok<AreaDto>, NotFound>> GetAsync(string code, CityOpsDb db, CancellationToken ct) =>

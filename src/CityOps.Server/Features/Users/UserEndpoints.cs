@@ -43,7 +43,7 @@ public static class UserEndpoints
             var roleId = await db.Roles.Where(r => r.Name == role).Select(r => r.Id).FirstOrDefaultAsync();
             q = q.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && ur.RoleId == roleId));
         }
-        var rows = await q.OrderBy(u => u.Email).Skip((Math.Max(page, 1) - 1) * Math.Clamp(pageSize, 1, 500)).Take(Math.Clamp(pageSize, 1, 500))
+        var rows = await q.OrderBy(u => u.Email).Skip((Math.Clamp(page, 1, 100_000) - 1) * Math.Clamp(pageSize, 1, 500)).Take(Math.Clamp(pageSize, 1, 500))
             .Select(u => new UserRow(u.Id, u.Email!, u.DisplayName, u.UnitId, u.AreaId,
                 db.UserRoles.Where(ur => ur.UserId == u.Id).Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => r.Name!).ToList()))
             .ToListAsync();

@@ -98,7 +98,7 @@ public static class Open311Requests
         if (start > end) errors.Add(new("end_date", Messages.Get("PeriodReversed")));
         var page = Int(q["page"], 1, "page", errors);
         var pageSize = Int(q["page_size"], options.Value.Open311PageSizeDefault, "page_size", errors);
-        if (page < 1) errors.Add(new("page", Messages.Get("PageInvalid")));
+        if (page is < 1 or > 100_000) errors.Add(new("page", Messages.Get("PageInvalid")));
         if (pageSize < 1 || pageSize > options.Value.Open311PageSizeMax) errors.Add(new("page_size", Messages.Format("PageSizeInvalid", options.Value.Open311PageSizeMax)));
         var statuses = Split(q["status"]);
         if (statuses.Any(s => s is not ("open" or "closed"))) errors.Add(new("status", Messages.Get("StatusInvalid")));
