@@ -119,6 +119,8 @@ public sealed class AdministrationTests
         Assert.True(errors.ContainsKey("code") && errors.ContainsKey("nameZh") && errors.ContainsKey("conditions"));
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/units", new { code = "Bad Code!", nameZh = "x", nameEn = "x", kind = "Department" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/users", new { email = "new@demo.cityops", displayName = "x", password = "Strong-Passw0rd", roles = new[] { "emperor" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/users", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/routing-rules", new { unitCode = "centre" })).StatusCode);
 
         var created = await admin.PostAsJsonAsync("/api/admin/categories", new
         {

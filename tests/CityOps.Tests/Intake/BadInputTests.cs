@@ -103,6 +103,7 @@ public sealed class BadInputTests
         var at = Api.PointIn("350203");
         await Expect(JsonContent.Create(new { category = "E0103", description = marker, location = new { lat = at.Lat, lon = at.Lon, coordinateSystem = "MARS" } }), 400);
         await Expect(JsonContent.Create(new { category = "NOPE", description = marker, location = new { lat = at.Lat, lon = at.Lon } }), 400);
+        await Expect(new StringContent($"{{\"category\":\"E0103\",\"description\":\"{marker}\",\"photos\":[null],\"location\":{{\"lat\":{at.Lat},\"lon\":{at.Lon}}}}}", Encoding.UTF8, "application/json"), 400);
         await Expect(JsonContent.Create(new { category = "E0103", description = marker, location = new { lat = 24.0, lon = 200.0 } }), 400);
         await AssertNothingStoredAsync(app, marker);
     }

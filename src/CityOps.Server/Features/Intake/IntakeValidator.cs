@@ -43,7 +43,7 @@ public static partial class IntakeValidator
         if (r.MediaUrls.Count > 10)
             errors.Add(new("media_url", Messages.Get("TooManyPhotos")));
         foreach (var url in r.MediaUrls)
-            if (url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttps && u.Scheme != Uri.UriSchemeHttp))
+            if (url is null || url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttps && u.Scheme != Uri.UriSchemeHttp))
                 errors.Add(new("media_url", Messages.Get("MediaUrlInvalid")));
         if (r.Attributes.Count > 50)
             errors.Add(new("attribute", Messages.Get("TooManyAttributes")));

@@ -1,6 +1,7 @@
 using CityOps.Server.Data;
 using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Units;
 using CityOps.Server.Features.Users;
 using CityOps.Server.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -59,7 +60,9 @@ public static class RoutingEndpoints
             errors["areaCode"] = [Messages.Get("UnknownArea")];
         if (input.Category is not null && (categoryId = await db.Categories.Where(c => c.ServiceCode == input.Category).Select(c => (int?)c.Id).FirstOrDefaultAsync(ct)) is null)
             errors["category"] = [Messages.Format("ServiceCodeUnknown", input.Category)];
-        var unitId = await db.Units.Where(u => u.Code == input.UnitCode).Select(u => (int?)u.Id).FirstOrDefaultAsync(ct);
+        // Only units that handle cases can be routed to (not the centre, partner bureaus or companies).
+        var unitId = await db.Units.Where(u => u.Code == input.UnitCode && u.Kind != UnitKind.CommandCentre && u.Kind != UnitKind.PartnerBureau && u.Kind != UnitKind.OperatorCompany)
+            .Select(u => (int?)u.Id).FirstOrDefaultAsync(ct);
         if (unitId is null) errors["unitCode"] = [Messages.Get("UnknownUnit")];
         if (errors.Count == 0 && await db.RoutingRules.AnyAsync(x => x.AreaId == areaId && x.CategoryId == categoryId, ct))
             errors["areaCode"] = [Messages.Get("RuleExists")];

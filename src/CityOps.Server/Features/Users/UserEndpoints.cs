@@ -11,7 +11,7 @@ public static class UserEndpoints
 {
     public sealed record MeResponse(string Id, string? Name, IReadOnlyList<string> Roles, int? UnitId, int? AreaId);
     public sealed record UserRow(string Id, string Email, string DisplayName, int? UnitId, int? AreaId, IList<string> Roles);
-    public sealed record CreateUser(string Email, string DisplayName, string Password, int? UnitId, int? AreaId, List<string> Roles);
+    public sealed record CreateUser(string? Email, string? DisplayName, string? Password, int? UnitId, int? AreaId, List<string>? Roles);
     public sealed record UpdateUser(string? DisplayName, int? UnitId, int? AreaId, List<string>? Roles);
 
     public static void MapUsers(this WebApplication app)
@@ -52,13 +52,17 @@ public static class UserEndpoints
 
     private static async Task<Results<Created<UserRow>, ValidationProblem>> CreateAsync(CreateUser body, UserManager<AppUser> users, CityOpsDb db)
     {
-        var errors = await ValidateAsync(db, body.UnitId, body.AreaId, body.Roles);
+        var errors = await ValidateAsync(db, body.UnitId, body.AreaId, body.Roles ?? []);
+        if (string.IsNullOrWhiteSpace(body.Email)) errors["email"] = [Messages.Get("EmailInvalid")];
+        if (string.IsNullOrWhiteSpace(body.DisplayName)) errors["displayName"] = [Messages.Get("NameRequired")];
+        if (string.IsNullOrEmpty(body.Password)) errors["password"] = [Messages.Format("FieldRequired", "password")];
+        if (body.Roles is null || body.Roles.Count == 0) errors["roles"] = [Messages.Format("FieldRequired", "roles")];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        var user = new AppUser { UserName = body.Email, Email = body.Email, DisplayName = body.DisplayName, UnitId = body.UnitId, AreaId = body.AreaId, EmailConfirmed = true };
-        var result = await users.CreateAsync(user, body.Password);
+        var user = new AppUser { UserName = body.Email, Email = body.Email, DisplayName = body.DisplayName!, UnitId = body.UnitId, AreaId = body.AreaId, EmailConfirmed = true };
+        var result = await users.CreateAsync(user, body.Password!);
         if (!result.Succeeded) return TypedResults.ValidationProblem(result.Errors.GroupBy(e => e.Code).ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray()));
-        await users.AddToRolesAsync(user, body.Roles);
-        return TypedResults.Created($"/api/admin/users/{user.Id}", new UserRow(user.Id, user.Email, user.DisplayName, user.UnitId, user.AreaId, body.Roles));
+        await users.AddToRolesAsync(user, body.Roles!);
+        return TypedResults.Created($"/api/admin/users/{user.Id}", new UserRow(user.Id, user.Email!, user.DisplayName, user.UnitId, user.AreaId, body.Roles!));
     }
 
     private static async Task<Results<Ok<UserRow>, NotFound, ValidationProblem>> UpdateAsync(string id, UpdateUser body, UserManager<AppUser> users, CityOpsDb db)
@@ -84,7 +88,7 @@ public static class UserEndpoints
     private static async Task<Dictionary<string, string[]>> ValidateAsync(CityOpsDb db, int? unitId, int? areaId, List<string> roles)
     {
         var errors = new Dictionary<string, string[]>();
-        var unknown = roles.Except(Roles.All).ToList();
+        var unknown = roles.Where(r => r is null || !Roles.All.Contains(r)).Select(r => r ?? "null").ToList();
         if (unknown.Count > 0) errors["roles"] = [Messages.Format("UnknownRoles", string.Join(", ", unknown))];
         if (unitId is not null && !await db.Units.AnyAsync(u => u.Id == unitId)) errors["unitId"] = [Messages.Get("UnknownUnit")];
         if (areaId is not null && !await db.Areas.AnyAsync(a => a.Id == areaId)) errors["areaId"] = [Messages.Get("UnknownArea")];

@@ -73,6 +73,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     private async Task<List<string>> CheckAttachmentsAsync(List<string>? hashes, CancellationToken ct)
     {
         if (hashes is null || hashes.Count == 0) return [];
+        if (hashes.Any(h => h is null || h.Length != 64)) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
         if (hashes.Count > 20) throw new MoveRefusedException(400, Messages.Get("TooManyPhotos"), field: "attachments");
         var wanted = hashes.Select(h => h.Trim().ToLowerInvariant()).Distinct().ToList();
         var found = await db.Attachments.Where(a => wanted.Contains(a.Sha256)).Select(a => a.Sha256).ToListAsync(ct);

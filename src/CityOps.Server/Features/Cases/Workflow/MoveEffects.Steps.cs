@@ -35,6 +35,8 @@ public sealed partial class MoveEffects
     {
         if (c.State != CaseState.Registered || c.AssignedUnitId is null || !reference.Categories[c.CategoryId].AutoDispatch) return;
         if (c.RoutingReason is not (RoutingReason.RoutingTable or RoutingReason.StorefrontStreetChief or RoutingReason.CellResponsible)) return;
+        if (!reference.Units.TryGetValue(c.AssignedUnitId.Value, out var unit) || !unit.Active
+            || unit.Kind is UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre) return; // the dispatcher decides
         var e = new CaseEvent
         {
             At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system", FromState = c.State,
