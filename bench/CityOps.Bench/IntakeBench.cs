@@ -439,7 +439,7 @@ public static class IntakeBench
             var bench = (self.TotalProcessorTime - _benchCpu).TotalSeconds / seconds;
             var procs = await _postgres.StopByPidAsync();
             var postgres = procs.Where(p => p.Comm == "postgres").Sum(p => p.Seconds) / seconds;
-            // Other user processes (someone else's build or tests); kernel threads are left out, as they mostly do this run's I/O.
+            // Other user processes (builds or tests running beside it); kernel threads are left out, as they mostly do this run's I/O.
             var others = procs.Where(p => p.Comm != "postgres" && !p.Comm.StartsWith("[k]", StringComparison.Ordinal) && p.Pid != _server.Pid && p.Pid != Environment.ProcessId)
                 .GroupBy(p => p.Comm, StringComparer.Ordinal).Select(g => (Comm: g.Key, Cores: g.Sum(p => p.Seconds) / seconds))
                 .OrderByDescending(x => x.Cores).ToList();

@@ -39,7 +39,7 @@ public static class Markdown
         if (pgInfo is not null)
         {
             L($"- **Database:** {pgInfo}; on the same machine, over TCP to 127.0.0.1");
-            L("- Server, PostgreSQL, pgbench and the HTTP load generator all share these cores, so the HTTP figures are a floor, not a capacity plan. CPU columns are cores used (from /proc): \"other\" is other user processes on the machine (someone else's build or tests), kernel threads excluded.");
+            L("- Server, PostgreSQL, pgbench and the HTTP load generator all share these cores, so the HTTP figures are a floor, not a capacity plan. CPU columns are cores used (from /proc): \"other\" is other user processes on the machine (builds or tests running beside it), kernel threads excluded.");
         }
         var disturbed = new List<string>();
         if (routing is not null && routing.OtherCores > 0.2) disturbed.Add($"routing ({F(routing.OtherCores, "0.00")} cores of other work: {routing.OtherTop})");

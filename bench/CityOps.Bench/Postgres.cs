@@ -114,7 +114,7 @@ public static partial class Postgres
         var procs = await tracker.StopByPidAsync();
         var pgCores = procs.Where(p => p.Comm == "postgres").Sum(p => p.Seconds) / elapsed;
         var pgbenchCores = procs.Where(p => p.Comm == "pgbench").Sum(p => p.Seconds) / elapsed;
-        // Other user processes (someone else's build or tests); kernel threads are left out, as they mostly do this run's I/O.
+        // Other user processes (builds or tests running beside it); kernel threads are left out, as they mostly do this run's I/O.
         var others = procs.Where(p => p.Comm is not ("postgres" or "pgbench") && !p.Comm.StartsWith("[k]", StringComparison.Ordinal) && p.Pid != Environment.ProcessId)
             .GroupBy(p => p.Comm, StringComparer.Ordinal).Select(g => (Comm: g.Key, Cores: g.Sum(p => p.Seconds) / elapsed))
             .OrderByDescending(x => x.Cores).ToList();
