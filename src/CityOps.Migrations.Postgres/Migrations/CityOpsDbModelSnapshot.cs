@@ -352,6 +352,8 @@ namespace CityOps.Migrations.Postgres.Migrations
 
                     b.HasIndex("CaseId");
 
+                    b.HasIndex("ReportId");
+
                     b.ToTable("CasePhotos");
                 });
 
@@ -1357,6 +1359,13 @@ namespace CityOps.Migrations.Postgres.Migrations
                         .HasForeignKey("CaseId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.HasOne("CityOps.Server.Features.Cases.Report", "Report")
+                        .WithMany()
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.Navigation("Report");
                 });
 
             modelBuilder.Entity("CityOps.Server.Features.Cases.Report", b =>

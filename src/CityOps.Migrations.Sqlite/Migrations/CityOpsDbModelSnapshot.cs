@@ -341,6 +341,8 @@ namespace CityOps.Migrations.Sqlite.Migrations
 
                     b.HasIndex("CaseId");
 
+                    b.HasIndex("ReportId");
+
                     b.ToTable("CasePhotos");
                 });
 
@@ -1318,6 +1320,13 @@ namespace CityOps.Migrations.Sqlite.Migrations
                         .HasForeignKey("CaseId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.HasOne("CityOps.Server.Features.Cases.Report", "Report")
+                        .WithMany()
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.Navigation("Report");
                 });
 
             modelBuilder.Entity("CityOps.Server.Features.Cases.Report", b =>

@@ -174,7 +174,11 @@ internal sealed class CaseEventConfiguration : IEntityTypeConfiguration<CaseEven
 
 internal sealed class CasePhotoConfiguration : IEntityTypeConfiguration<CasePhoto>
 {
-    public void Configure(EntityTypeBuilder<CasePhoto> e) => e.Property(x => x.Url).HasMaxLength(2000);
+    public void Configure(EntityTypeBuilder<CasePhoto> e)
+    {
+        e.Property(x => x.Url).HasMaxLength(2000);
+        e.HasOne(x => x.Report).WithMany().HasForeignKey(x => x.ReportId).OnDelete(DeleteBehavior.Restrict);
+    }
 }
 
 internal sealed class SupervisionOrderConfiguration : IEntityTypeConfiguration<SupervisionOrder>

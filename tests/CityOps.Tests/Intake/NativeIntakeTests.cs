@@ -66,6 +66,7 @@ public sealed class NativeIntakeTests
         Assert.Equal("Merged", merged["outcome"]!.GetValue<string>());
         Assert.Equal(first["caseId"]!.GetValue<long>(), merged["caseId"]!.GetValue<long>());
         Assert.Equal(2, merged["case"]!["reporters"]!.AsArray().Count);
+        Assert.Equal(2, merged["case"]!["photos"]!.AsArray().Count); // each report's photo kept
         Assert.Equal(["report", "merge"], merged["case"]!["history"]!.AsArray().Select(e => e!["action"]!.GetValue<string>()).ToArray());
     }
 

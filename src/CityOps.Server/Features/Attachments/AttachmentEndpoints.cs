@@ -40,20 +40,18 @@ public static class AttachmentEndpoints
         if (http.Request.ContentLength > limit) return TypedResults.Problem(Messages.Format("AttachmentTooLarge", limit / 1024 / 1024), statusCode: 413);
         Geography.GeographyEndpoints.AllowLargeBody(http, limit);
 
-        // Check the first bytes before storing anything.
-        http.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit + 1);
+        // Check the first bytes before storing anything; they are then written ahead of the rest.
         var head = new byte[16];
         var read = await http.Request.Body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
         var sniffed = AttachmentStore.Sniff(head.AsSpan(0, read));
         if (sniffed is null || (sniffed != declared && !(sniffed.StartsWith("video/", StringComparison.Ordinal) && declared.StartsWith("video/", StringComparison.Ordinal))))
             return TypedResults.Problem(Messages.Get("AttachmentContentMismatch"), statusCode: 415);
-        http.Request.Body.Position = 0;
 
         string sha;
         long size;
         try
         {
-            (sha, size) = await store.SaveAsync(http.Request.Body, limit, ct);
+            (sha, size) = await store.SaveAsync(head.AsMemory(0, read), http.Request.Body, limit, ct);
         }
         catch (InvalidDataException)
         {

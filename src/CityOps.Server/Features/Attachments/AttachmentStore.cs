@@ -37,8 +37,12 @@ public sealed class AttachmentStore(AttachmentOptions options)
 
     public string PathOf(string sha256) => System.IO.Path.Combine(options.Path, sha256[..2], sha256[2..4], sha256);
 
-    /// <summary>Copies the upload to a temporary file while hashing it, then moves it into place unless that hash is already stored.</summary>
-    public async Task<(string Sha256, long Size)> SaveAsync(Stream content, long limit, CancellationToken ct)
+    /// <summary>
+    /// Copies the upload (its first bytes, already read to check the type, then the rest of the
+    /// stream) to a temporary file while hashing it, then moves it into place unless that hash is
+    /// already stored.
+    /// </summary>
+    public async Task<(string Sha256, long Size)> SaveAsync(ReadOnlyMemory<byte> head, Stream rest, long limit, CancellationToken ct)
     {
         Directory.CreateDirectory(options.Path);
         var temp = System.IO.Path.Combine(options.Path, $".upload-{Guid.NewGuid():N}");
@@ -50,9 +54,11 @@ public sealed class AttachmentStore(AttachmentOptions options)
             using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
                 var buffer = new byte[81920];
-                size = 0;
+                size = head.Length;
+                sha.AppendData(head.Span);
+                await file.WriteAsync(head, ct);
                 int n;
-                while ((n = await content.ReadAsync(buffer, ct)) > 0)
+                while ((n = await rest.ReadAsync(buffer, ct)) > 0)
                 {
                     size += n;
                     if (size > limit) throw new InvalidDataException("too large");
@@ -65,10 +71,6 @@ public sealed class AttachmentStore(AttachmentOptions options)
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
             if (!File.Exists(target)) File.Move(temp, target, overwrite: false);
             return (hash, size);
-        }
-        catch (IOException) when (File.Exists(temp))
-        {
-            throw; // the finally below removes the temporary file
         }
         finally
         {

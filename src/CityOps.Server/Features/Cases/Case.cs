@@ -169,7 +169,9 @@ public sealed class CasePhoto
 {
     public long Id { get; set; }
     public long CaseId { get; set; }
+    /// <summary>The report that brought it (set through <see cref="Report"/> on insert).</summary>
     public long? ReportId { get; set; }
+    public Report? Report { get; set; }
     public required string Url { get; set; }
     public DateTimeOffset AddedAt { get; set; }
 }

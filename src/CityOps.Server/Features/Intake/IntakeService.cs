@@ -163,8 +163,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
 
     private static void AddPhotos(Case c, Report report, IReadOnlyList<string> urls, DateTimeOffset now)
     {
-        foreach (var url in urls) c.Photos.Add(new CasePhoto { Url = url, AddedAt = now });
-        _ = report;
+        foreach (var url in urls) c.Photos.Add(new CasePhoto { Url = url, AddedAt = now, Report = report });
     }
 
     private static CaseEvent NewEvent(IntakeActor actor, DateTimeOffset now, string action, CaseState? from, CaseState to, int? unit, string? reason, object data) => new()

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CityOps.Server.Data;
-using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Users;
 using CityOps.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
