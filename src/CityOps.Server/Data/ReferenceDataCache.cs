@@ -38,7 +38,14 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
 
     private sealed record Entry(ReferenceData Data, long LoadedAt);
 
-    public void Invalidate() => _current = null;
+    private int _generation;
+
+    /// <summary>Forgets the data; a load that began before this call is not kept.</summary>
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref _generation);
+        Volatile.Write(ref _current, null);
+    }
 
     /// <summary>
     /// The current data. After an edit here it is reloaded before answering; when it is merely old
@@ -57,7 +64,12 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
         await _gate.WaitAsync(ct);
         try
         {
-            return (_current ??= await LoadEntryAsync(CancellationToken.None)).Data;
+            if (Volatile.Read(ref _current) is { } loaded) return loaded.Data;
+            var generation = Volatile.Read(ref _generation);
+            var entry = await LoadEntryAsync(CancellationToken.None);
+            // An edit committed during the load may be missing from it: serve it once, keep it only if no edit came.
+            if (generation == Volatile.Read(ref _generation)) Interlocked.CompareExchange(ref _current, entry, null);
+            return entry.Data;
         }
         finally
         {
@@ -71,8 +83,10 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
     {
         try
         {
+            var generation = Volatile.Read(ref _generation);
             var fresh = await LoadEntryAsync(CancellationToken.None);
-            Interlocked.CompareExchange(ref _current, fresh, seen); // an Invalidate meanwhile wins
+            if (generation == Volatile.Read(ref _generation))
+                Interlocked.CompareExchange(ref _current, fresh, seen); // an Invalidate meanwhile wins
         }
         catch (Exception ex)
         {
