@@ -4,6 +4,7 @@ using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Cases.Calendar;
 using CityOps.Server.Features.Cases.Workflow;
 using CityOps.Server.Features.Categories;
+using CityOps.Server.Features.Evaluation;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
 using CityOps.Server.Features.Routing;
@@ -22,6 +23,7 @@ builder.AddIntake();
 builder.AddWorkCalendar();
 builder.AddWorkflow();
 builder.AddAttachments();
+builder.AddEvaluation();
 
 var app = builder.Build();
 
@@ -36,6 +38,7 @@ app.MapIntake();
 app.MapCases();
 app.MapWorkflow();
 app.MapAttachments();
+app.MapEvaluation();
 
 await app.RunAsync();
 

@@ -595,6 +595,38 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.ToTable("RegistrationConditions");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Evaluation.EvaluationScheme", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("EffectiveFrom")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EffectiveFrom");
+
+                    b.ToTable("EvaluationSchemes");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Geography.Area", b =>
                 {
                     b.Property<int>("Id")

@@ -1,6 +1,7 @@
 using CityOps.Server.Features.Attachments;
 using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Categories;
+using CityOps.Server.Features.Evaluation;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
 using CityOps.Server.Features.Routing;
@@ -33,6 +34,7 @@ public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbC
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Lease> Leases => Set<Lease>();
     public DbSet<Attachment> Attachments => Set<Attachment>();
+    public DbSet<EvaluationScheme> EvaluationSchemes => Set<EvaluationScheme>();
 
     public bool IsSqlite => Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite";
 

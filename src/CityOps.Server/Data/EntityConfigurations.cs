@@ -239,3 +239,13 @@ internal sealed class AttachmentConfiguration : IEntityTypeConfiguration<Attachm
         e.Property(x => x.UploadedById).HasMaxLength(64);
     }
 }
+
+internal sealed class EvaluationSchemeConfiguration : IEntityTypeConfiguration<Features.Evaluation.EvaluationScheme>
+{
+    public void Configure(EntityTypeBuilder<Features.Evaluation.EvaluationScheme> e)
+    {
+        e.Property(x => x.Name).HasMaxLength(100);
+        e.Property(x => x.CreatedBy).HasMaxLength(256);
+        e.HasIndex(x => x.EffectiveFrom);
+    }
+}

@@ -1,3 +1,4 @@
+using CityOps.Server.Features.Evaluation;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
 using CityOps.Server.Features.Routing;
@@ -30,6 +31,16 @@ public sealed class ReferenceDataSeeder(IOptions<CityOptions> city, UserSeed use
             db.Categories.AddRange(categories);
             await db.SaveChangesAsync(ct);
             log.LogInformation("Seeded {Count} categories", categories.Count);
+        }
+        if (!await db.EvaluationSchemes.AnyAsync(ct))
+        {
+            // In force from the start of records; later versions take over from their own dates.
+            db.EvaluationSchemes.Add(new EvaluationScheme
+            {
+                Name = "数字城管考评方案（GB/T 30428.4）", EffectiveFrom = new DateOnly(2000, 1, 1), CreatedAt = clock.GetUtcNow(), CreatedBy = "system",
+                Definition = System.Text.Json.JsonSerializer.Serialize(SchemeRules.Default, SchemeRules.Json),
+            });
+            await db.SaveChangesAsync(ct);
         }
         if (city.Value.SeedDemo)
         {

@@ -42,7 +42,9 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
             IdempotencyKey = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim(),
         };
         var reference = await cache.GetAsync(ct);
+        var (step, due) = (c.Clock.Step, c.Clock.DueAt);
         var data = await effects.ApplyAsync(rule, c, input, user, e, reference, now, ct);
+        StepEnded(data, step, due, c.Clock.Step, now);
         if (attachments.Count > 0) data["attachments"] = attachments;
         if (input.Notes is { Length: > 0 } notes) data["notes"] = notes;
         e.ToState = c.State;
@@ -55,6 +57,18 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (rule.Action == "register") effects.AutoDispatch(c, reference, now);
         await db.SaveChangesAsync(ct);
         return new Result(c, false);
+    }
+
+    /// <summary>
+    /// Records whether the move ended a running step within its limit, so evaluation can count
+    /// on-time registrations, dispatches, checks and handling from the record alone. A paused clock
+    /// has no deadline: time spent suspended is not held against anyone.
+    /// </summary>
+    public static void StepEnded(Dictionary<string, object?> data, string? stepBefore, DateTimeOffset? dueBefore, string? stepAfter, DateTimeOffset now)
+    {
+        if (stepBefore is null || stepBefore == stepAfter) return;
+        data["step"] = stepBefore;
+        data["onTime"] = dueBefore is null || now <= dueBefore;
     }
 
     private static void CheckText(MoveInput input)

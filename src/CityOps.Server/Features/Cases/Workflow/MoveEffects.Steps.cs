@@ -42,7 +42,11 @@ public sealed partial class MoveEffects
             At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system", FromState = c.State,
             Reason = Messages.Get("AutoDispatched"), Public = true, PrevHash = "", Hash = "",
         };
+        var (step, due) = (c.Clock.Step, c.Clock.DueAt);
         Dispatch(c, c.AssignedUnitId, reference, now, e);
+        var data = new Dictionary<string, object?>();
+        CaseMoves.StepEnded(data, step, due, c.Clock.Step, now);
+        e.Data = data.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(data);
         e.ToState = c.State;
         CaseChain.Append(c, e);
         AfterMove(c, e, Workflow.Find("dispatch")!, now);

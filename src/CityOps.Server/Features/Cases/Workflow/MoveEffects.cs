@@ -65,7 +65,6 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 break;
             case "confirm":
                 (c.State, c.HandledAt, c.HandledOnTime) = (CaseState.Feedback, now, c.Clock.DueAt is null || now <= c.Clock.DueAt);
-                data["onTime"] = c.HandledOnTime;
                 Clocks.Stop(c.Clock);
                 break;
             case "rework":

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ClosedXML.Excel;
+using CityOps.Server.Features.Supervision;
+using CityOps.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CityOps.Tests.Evaluation;
+
+/// <summary>
+/// Evaluation over HTTP on a record made by the demo accounts: the numbers, the drill-down, a past
+/// period that does not move, scheme versions, exports, the callback queue and bad input.
+/// </summary>
+public sealed class EvaluationApiTests
+{
+    private static readonly TimeSpan China = TimeSpan.FromHours(8);
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_month_is_scored_from_the_record_drilled_to_its_cases_and_kept_when_later_moves_and_schemes_come(string db)
+    {
+        // Monday 2025-12-01 09:00 in Xiamen. C0106 condition 02: 4 working hours, auto-dispatched to the demo department.
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 12, 1, 9, 0, 0, China).ToUniversalTime());
+        await using var app = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        var citizen = app.CreateClient();
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+
+        // 1: handled on time and closed. 2: never handled, overdue at 15:30. 3: voided in the pool.
+        var one = await citizen.ReportAsync("C0106", Api.PointIn("350203"));
+        var two = await citizen.ReportAsync("C0106", Api.PointIn("350203"));
+        var three = await citizen.ReportAsync("C0106", Api.PointIn("350203"));
+        var unitId = (await op.MustAsync(one, "register", new { condition = "02" }))["routing"]!["unitId"]!.GetValue<int>();
+        await op.MustAsync(two, "register", new { condition = "02" });
+        await op.MustAsync(three, "void", new { reason = "重复无效" });
+        var handlerId = await handler.MyIdAsync();
+        await unit.MustAsync(one, "assign", new { userId = handlerId });
+        await handler.MustAsync(one, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(one, "confirm");
+        await op.MustAsync(one, "close", new { closingConditionMet = true });
+
+        // The callback queue holds the closed case until the citizen is called back.
+        Assert.Contains((await (await op.GetAsync("/api/evaluation/callbacks")).JsonAsync())["items"]!.AsArray(), i => i!["caseId"]!.GetValue<long>() == one);
+        Assert.Equal(HttpStatusCode.Conflict, (await op.MoveAsync(two, "callback", new { reached = true, satisfaction = "Satisfied", effective = true })).StatusCode);
+        await op.MustAsync(one, "callback", new { reached = true, satisfaction = "Satisfied", effective = true });
+        Assert.DoesNotContain((await (await op.GetAsync("/api/evaluation/callbacks")).JsonAsync())["items"]!.AsArray(), i => i!["caseId"]!.GetValue<long>() == one);
+
+        time.SetUtcNow(new DateTimeOffset(2025, 12, 1, 16, 0, 0, China).ToUniversalTime());
+        using (var scope = app.Services.CreateScope()) await DeadlineSweeper.SweepAsync(scope.ServiceProvider, CancellationToken.None);
+
+        // January: the month has ended. Hand-computed for the department in 2025-12:
+        // should handle 2, handled 1 on time, overdue unhandled 1, to close 2 → handling 1/2 → 15, on time 1/2 → 10,
+        // rework 0/2 → 20, overdue pending 1/2 → 10, extension 0 → 10: 65; minus 1 supervision order × 1 and 1 overdue × 0.5 = 63.5, grade C.
+        time.SetUtcNow(new DateTimeOffset(2026, 1, 5, 9, 0, 0, China).ToUniversalTime());
+        var leader = await app.SignInAsync("leader");
+        op = await app.SignInAsync("operator");
+        var december = await RowAsync(leader, "period=2025-12", unitId);
+        AssertCounts(december, shouldHandle: 2, handled: 1, handledOnTime: 1, overdueUnhandled: 1, toClose: 2, closed: 1, supervisionOrders: 1, effectiveFeedback: 1);
+        Assert.Equal(65, december["score"]!["base"]!.GetValue<double>());
+        Assert.Equal(1.5, december["score"]!["deducted"]!.GetValue<double>());
+        Assert.Equal(63.5, december["score"]!["final"]!.GetValue<double>());
+        Assert.Equal("C", december["score"]!["grade"]!.GetValue<string>());
+        var drill = await (await leader.GetAsync($"/api/evaluation/cases?period=2025-12&subject=unit:{unitId}&counter=overdueUnhandled")).JsonAsync();
+        Assert.Equal([two], drill["cases"]!.AsArray().Select(c => c!["caseId"]!.GetValue<long>()));
+        var toClose = await (await leader.GetAsync($"/api/evaluation/cases?from=2025-12-01&to=2025-12-31&subject=unit:{unitId}&counter=toClose")).JsonAsync();
+        Assert.Equal([one, two], toClose["cases"]!.AsArray().Select(c => c!["caseId"]!.GetValue<long>()).Order());
+        var district = (await (await leader.GetAsync("/api/evaluation/areas?period=2025-12&level=district")).JsonAsync())["rows"]!.AsArray()
+            .Single(r => r!["code"]!.GetValue<string>().StartsWith("350203", StringComparison.Ordinal))!;
+        Assert.Equal((3, 2, 1), (Count(district, "reported"), Count(district, "registered"), Count(district, "voided")));
+        var operators = (await (await leader.GetAsync("/api/evaluation/people?period=2025-12&role=operator")).JsonAsync())["rows"]!.AsArray();
+        Assert.Equal(2, Count(operators.Single(r => r!["code"]!.GetValue<string>() == "operator@demo.cityops")!, "registeredBy"));
+
+        // Handled in January: December's figures stay as they stood at its end; the year to date sees it.
+        unit = await app.SignInAsync("department");
+        handler = await app.SignInAsync("handler");
+        await unit.MustAsync(two, "assign", new { userId = handlerId });
+        await handler.MustAsync(two, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(two, "confirm");
+        Assert.Equal(63.5, (await RowAsync(leader, "period=2025-12", unitId))["score"]!["final"]!.GetValue<double>());
+        AssertCounts(await RowAsync(leader, "from=2025-12-01&to=2026-01-05", unitId), shouldHandle: 2, handled: 2, handledOnTime: 1, overdueUnhandled: 0,
+            toClose: 2, closed: 1, supervisionOrders: 1, effectiveFeedback: 1);
+
+        // This year's scheme changes; last year's results do not. A scheme may not reach back into a closed year.
+        var scheme = new
+        {
+            name = "2026 年考评方案", effectiveFrom = "2026-01-01",
+            indicators = new[] { new { indicator = "handlingRate", weight = 100.0 } },
+            grades = new[] { new { grade = "优秀", min = 90.0 }, new { grade = "合格", min = 60.0 }, new { grade = "不合格", min = 0.0 } },
+            deductions = Array.Empty<object>(),
+        };
+        Assert.Equal(HttpStatusCode.Forbidden, (await op.PostAsJsonAsync("/api/evaluation/schemes", scheme)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await leader.PostAsJsonAsync("/api/evaluation/schemes", scheme with { effectiveFrom = "2025-12-01" })).StatusCode);
+        var uneven = await leader.PostAsJsonAsync("/api/evaluation/schemes", scheme with { indicators = new[] { new { indicator = "handlingRate", weight = 90.0 } } });
+        Assert.Equal(HttpStatusCode.BadRequest, uneven.StatusCode);
+        Assert.Contains("100", (await uneven.JsonAsync())["errors"]!["indicators"]![0]!.GetValue<string>());
+        var created = await leader.PostAsJsonAsync("/api/evaluation/schemes", scheme);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var after = await RowAsync(leader, "period=2025-12", unitId);
+        Assert.Equal((63.5, "C"), (after["score"]!["final"]!.GetValue<double>(), after["score"]!["grade"]!.GetValue<string>()));
+        var thisYear = await (await leader.GetAsync("/api/evaluation/units?period=2026")).JsonAsync();
+        Assert.Equal("2026 年考评方案", thisYear["scheme"]!["name"]!.GetValue<string>());
+
+        // The workbook: cover, a sheet per ranking, red and black lists, with the figures above.
+        var xlsx = await leader.GetAsync("/api/evaluation/export.xlsx?period=2025-12");
+        Assert.Equal(HttpStatusCode.OK, xlsx.StatusCode);
+        using (var book = new XLWorkbook(await xlsx.Content.ReadAsStreamAsync()))
+        {
+            Assert.Equal(["封面", "单位排名", "区排名", "街道排名", "社区排名", "网格", "受理员", "派遣员", "监督员", "红黑榜"], book.Worksheets.Select(w => w.Name));
+            Assert.Contains("2025-12", book.Worksheet("封面").Column(2).CellsUsed().Select(c => c.GetString()));
+            var sheet = book.Worksheet("单位排名");
+            var headers = sheet.Row(1).CellsUsed().Select(c => c.GetString()).ToList();
+            var row = sheet.RowsUsed().Single(r => r.Cell(headers.IndexOf("编码") + 1).GetString() == december["code"]!.GetValue<string>());
+            Assert.Equal(63.5, row.Cell(headers.IndexOf("综合得分") + 1).GetDouble());
+            Assert.Equal("C", row.Cell(headers.IndexOf("等级") + 1).GetString());
+            Assert.Equal(2, row.Cell(headers.IndexOf("应处置数") + 1).GetDouble());
+        }
+        var csv = await leader.GetAsync("/api/evaluation/export.csv?period=2025-12&table=units");
+        var text = await csv.Content.ReadAsStringAsync();
+        Assert.StartsWith("名次,编码,名称,上报数", text.TrimStart('\uFEFF'), StringComparison.Ordinal);
+        Assert.Contains($",{december["code"]!.GetValue<string>()},", text, StringComparison.Ordinal);
+        // A period without cases is a valid, empty workbook.
+        using (var empty = new XLWorkbook(await (await leader.GetAsync("/api/evaluation/export.xlsx?period=2024-03")).Content.ReadAsStreamAsync()))
+            Assert.Equal(10, empty.Worksheets.Count);
+
+        // Units see their own row only, and only their own cases behind it.
+        var own = (await (await unit.GetAsync("/api/evaluation/units?period=2025-12")).JsonAsync())["rows"]!.AsArray();
+        Assert.Equal(unitId.ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(own)!["subject"]!.GetValue<string>()["unit:".Length..]);
+        Assert.Equal(HttpStatusCode.Forbidden, (await unit.GetAsync($"/api/evaluation/cases?period=2025-12&subject=unit:{unitId + 1}&counter=handled")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await unit.GetAsync("/api/evaluation/areas?period=2025-12&level=district")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await unit.GetAsync("/api/evaluation/export.xlsx?period=2025-12")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Bad_evaluation_input_gets_a_clear_4xx(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var leader = await app.SignInAsync("leader");
+        foreach (var (url, status, field) in new[]
+        {
+            ("/api/evaluation/units", HttpStatusCode.BadRequest, "from"),
+            ("/api/evaluation/units?period=2026-13", HttpStatusCode.BadRequest, "period"),
+            ("/api/evaluation/units?from=2026-03-31&to=2026-03-01", HttpStatusCode.BadRequest, "to"),
+            ("/api/evaluation/units?period=2026&from=2026-01-01&to=2026-02-01", HttpStatusCode.BadRequest, "period"),
+            ("/api/evaluation/areas?period=2026&level=planet", HttpStatusCode.BadRequest, "level"),
+            ("/api/evaluation/people?period=2026&role=mayor", HttpStatusCode.BadRequest, "role"),
+            ("/api/evaluation/cases?period=2026&subject=unit:1&counter=bogus", HttpStatusCode.BadRequest, "counter"),
+            ("/api/evaluation/cases?period=2026&subject=mayor:1&counter=handled", HttpStatusCode.BadRequest, "subject"),
+            ("/api/evaluation/cases?period=2026&subject=unit:99999999&counter=handled", HttpStatusCode.NotFound, ""),
+            ("/api/evaluation/trend?period=2026&subject=unit:99999999", HttpStatusCode.NotFound, ""),
+            ("/api/evaluation/trend?from=2000-01-01&to=2019-12-31&subject=unit:1&granularity=Day", HttpStatusCode.BadRequest, "granularity"),
+            ("/api/evaluation/rankings?period=2026&top=0", HttpStatusCode.BadRequest, "top"),
+            ("/api/evaluation/export.csv?period=2026&table=secrets", HttpStatusCode.BadRequest, "table"),
+        })
+        {
+            var response = await leader.GetAsync(url);
+            Assert.True(status == response.StatusCode, $"{url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            if (field.Length > 0) Assert.NotNull((await response.JsonAsync())["errors"]![field]);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync("/api/evaluation/units?period=2026")).StatusCode);
+        var noWeights = await leader.PostAsJsonAsync("/api/evaluation/schemes", new { name = "x", effectiveFrom = "2099-01-01" });
+        Assert.Equal(HttpStatusCode.BadRequest, noWeights.StatusCode);
+        var badCounter = await leader.PostAsJsonAsync("/api/evaluation/schemes", new
+        {
+            name = "x", effectiveFrom = "2099-01-01", indicators = new[] { new { indicator = "handlingRate", weight = 100 } },
+            grades = new[] { new { grade = "A", min = 0 } }, deductions = new[] { new { counter = "DROP TABLE", points = 1 } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, badCounter.StatusCode);
+        var trend = await (await leader.GetAsync("/api/evaluation/trend?period=2026&subject=unit:1&granularity=Quarter")).JsonAsync();
+        Assert.Equal(4, trend.AsArray().Count);
+    }
+
+    private static async Task<JsonNode> RowAsync(HttpClient client, string query, int unitId)
+    {
+        var table = await (await client.GetAsync($"/api/evaluation/units?{query}")).JsonAsync();
+        return table["rows"]!.AsArray().Single(r => r!["subject"]!.GetValue<string>() == $"unit:{unitId}")!;
+    }
+
+    private static long Count(JsonNode row, string counter) => row["counts"]![counter]!.GetValue<long>();
+
+    private static void AssertCounts(JsonNode row, long shouldHandle, long handled, long handledOnTime, long overdueUnhandled, long toClose, long closed,
+        long supervisionOrders, long effectiveFeedback) =>
+        Assert.Equal((shouldHandle, handled, handledOnTime, overdueUnhandled, toClose, closed, supervisionOrders, effectiveFeedback),
+            (Count(row, "shouldHandle"), Count(row, "handled"), Count(row, "handledOnTime"), Count(row, "overdueUnhandled"), Count(row, "toClose"),
+             Count(row, "closed"), Count(row, "supervisionOrders"), Count(row, "effectiveFeedback")));
+}
