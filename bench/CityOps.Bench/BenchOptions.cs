@@ -9,7 +9,7 @@ public sealed class BenchException(string message) : Exception(message);
 public sealed class BenchOptions
 {
     public const string Usage = """
-        usage: CityOps.Bench <routing|intake|calendar|sweep|loop|all> [options]
+        usage: CityOps.Bench <routing|intake|calendar|sweep|loop|evaluation|all> [options]
           routing options:
             --points N          random points per round (default 1048576)
             --rounds N          measured rounds (default 7), also for calendar; the baseline runs the same rounds
@@ -37,6 +37,10 @@ public sealed class BenchOptions
             --server-dll PATH   CityOps.Server.dll (default: src/CityOps.Server/bin/Release/net10.0/ under the repo)
             --pgbench PATH      pgbench executable (default: PATH, then /usr/lib/postgresql/*/bin)
             --keep-db           keep the benchmark databases afterwards (intake, sweep, loop)
+          evaluation options (need --pg):
+            --eval-cases N      cases per year (default 150000, about 1.2 million events)
+            --eval-reps N       measured repetitions (default 5, after one warm-up)
+            --eval-decade       also write nine more years and score all ten (1.5 million cases)
           any:
             --quiet-wait N      before routing and pgbench, wait up to N s for the machine to be < 25 % busy (default 90)
           all:
@@ -64,6 +68,9 @@ public sealed class BenchOptions
     public string? ServerDll { get; private init; }
     public string? Pgbench { get; private init; }
     public bool KeepDb { get; private init; }
+    public int EvalCases { get; private init; } = 150_000;
+    public int EvalReps { get; private init; } = 5;
+    public bool EvalDecade { get; private init; }
     public int QuietWaitSeconds { get; private init; } = 90;
     public string? WritePath { get; private init; }
 
@@ -72,15 +79,15 @@ public sealed class BenchOptions
 
     public static BenchOptions Parse(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("routing" or "intake" or "calendar" or "sweep" or "loop" or "all"))
-            throw new ArgumentException("expected a subcommand: routing, intake, calendar, sweep, loop or all");
+        if (args.Length == 0 || args[0] is not ("routing" or "intake" or "calendar" or "sweep" or "loop" or "evaluation" or "all"))
+            throw new ArgumentException("expected a subcommand: routing, intake, calendar, sweep, loop, evaluation or all");
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 1; i < args.Length; i++)
         {
             var a = args[i];
             if (!a.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{a}'");
-            if (a == "--keep-db") { flags.Add(a); continue; }
+            if (a is "--keep-db" or "--eval-decade") { flags.Add(a); continue; }
             if (i + 1 >= args.Length) throw new ArgumentException($"{a} needs a value");
             values[a] = args[++i];
         }
@@ -95,6 +102,7 @@ public sealed class BenchOptions
         {
             "--pg", "--seconds", "--latency-seconds", "--warmup", "--clients", "--rate", "--points", "--rounds", "--server-dll", "--pgbench", "--write", "--quiet-wait",
             "--inputs", "--cases", "--due", "--batch", "--reps", "--loop-rate", "--fallback-rate", "--workers", "--loop-warmup",
+            "--eval-cases", "--eval-reps",
         };
         foreach (var k in values.Keys)
             if (!known.Contains(k)) throw new ArgumentException($"unknown option {k}");
@@ -124,12 +132,15 @@ public sealed class BenchOptions
             ServerDll = values.GetValueOrDefault("--server-dll"),
             Pgbench = values.GetValueOrDefault("--pgbench"),
             KeepDb = flags.Contains("--keep-db"),
+            EvalCases = Int("--eval-cases", 150_000),
+            EvalReps = Int("--eval-reps", 5),
+            EvalDecade = flags.Contains("--eval-decade"),
             QuietWaitSeconds = values.ContainsKey("--quiet-wait") ? Int("--quiet-wait", 90) : 90,
             WritePath = values.GetValueOrDefault("--write"),
             Raw = args,
         };
-        if (o.Command is "intake" or "sweep" or "loop" or "all" && string.IsNullOrWhiteSpace(o.Pg))
-            throw new ArgumentException("--pg \"<connection string>\" is required for intake, sweep, loop and all");
+        if (o.Command is "intake" or "sweep" or "loop" or "evaluation" or "all" && string.IsNullOrWhiteSpace(o.Pg))
+            throw new ArgumentException("--pg \"<connection string>\" is required for intake, sweep, loop, evaluation and all");
         if (o.SweepDue > o.SweepCases / 10)
             throw new ArgumentException("--due must be at most a tenth of --cases");
         if (o.WritePath is not null && o.Command != "all")
@@ -148,6 +159,7 @@ public sealed class BenchOptions
         ["calendar"] = ["--inputs", "--rounds"],
         ["sweep"] = ["--pg", "--cases", "--due", "--batch", "--reps", "--keep-db"],
         ["loop"] = ["--pg", "--seconds", "--loop-rate", "--fallback-rate", "--workers", "--loop-warmup", "--keep-db"],
+        ["evaluation"] = ["--pg", "--eval-cases", "--eval-reps", "--eval-decade", "--keep-db"],
     };
 
     /// <summary>
@@ -162,7 +174,7 @@ public sealed class BenchOptions
         for (var i = 1; i < Raw.Count; i++)
         {
             var a = Raw[i];
-            if (a == "--keep-db") { if (keep.Contains(a)) args.Add(a); continue; }
+            if (a is "--keep-db" or "--eval-decade") { if (keep.Contains(a)) args.Add(a); continue; }
             if (i + 1 >= Raw.Count) break;
             var v = Raw[++i];
             if (!keep.Contains(a)) continue;

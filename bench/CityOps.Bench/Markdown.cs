@@ -11,6 +11,7 @@ public sealed class BenchResults
     public CalendarResult? Calendar { get; set; }
     public SweepResult? Sweep { get; set; }
     public LoopResult? Loop { get; set; }
+    public EvaluationResult? Evaluation { get; set; }
 }
 
 /// <summary>The benchmark report as Markdown.</summary>
@@ -35,7 +36,7 @@ public static class Markdown
         L($"- **OS / runtime:** {machine.Os}; {machine.Runtime}; {machine.Gc}; Release build");
         if (machine.Commit is not null) L($"- **Commit:** `{machine.Commit}` (HEAD; the working tree may hold uncommitted edits)");
         L($"- **Command:** `{o.RerunCommand()}`");
-        var pgInfo = intake?.PostgresInfo ?? sweep?.PostgresInfo ?? loop?.PostgresInfo;
+        var pgInfo = intake?.PostgresInfo ?? sweep?.PostgresInfo ?? loop?.PostgresInfo ?? results.Evaluation?.PostgresInfo;
         if (pgInfo is not null)
         {
             L($"- **Database:** {pgInfo}; on the same machine, over TCP to 127.0.0.1");
@@ -110,6 +111,7 @@ public static class Markdown
             }
             Row("(info) every completed case Closed with ≥ 9 events; `GET /api/audit/verify` intact", $"{loop.Checks.ClosedInDb:N0} of {loop.Checks.CompletedCases:N0} Closed, events {loop.Checks.MinEvents}–{loop.Checks.MaxEvents}; audit {loop.Checks.AuditStatus}: {loop.Checks.AuditCases:N0} cases, intact {loop.Checks.AuditIntact}", "—", "—", Yes(checksOk), "loop");
         }
+        if (results.Evaluation is { } evaluation) EvaluationBench.Summary(evaluation, Row);
         L();
 
         if (routing is not null) RoutingSection(routing, L);
@@ -117,6 +119,7 @@ public static class Markdown
         if (calendar is not null) CalendarSection(calendar, L);
         if (sweep is not null) SweepSection(sweep, L);
         if (loop is not null) LoopSection(loop, o, L);
+        if (results.Evaluation is not null) EvaluationBench.Section(results.Evaluation, L);
         return sb.ToString();
     }
 

@@ -8,6 +8,7 @@ using CityOps.Bench;
 //   calendar                         WorkCalendar.Add in working hours, one thread, against a naive day-by-day walk
 //   sweep --pg "<conn>" [...]        DeadlineSweeper.FindDueAsync over 100,000 open cases in PostgreSQL
 //   loop --pg "<conn>" [...]         the closed loop (report → callback, 8 moves a case) over HTTP on a real server
+//   evaluation --pg "<conn>" [...]   a year (or ten) of case records scored for every unit, area and person; the workbook over HTTP
 //   all --pg "<conn>" [--write docs/benchmarks.md]
 // Run with -c Release: dotnet run -c Release --project bench/CityOps.Bench -- all --pg "Host=127.0.0.1;Port=55432;Username=postgres"
 
@@ -44,6 +45,7 @@ try
     if (options.Command is "calendar" or "all") results.Calendar = CalendarBench.Run(options);
     if (options.Command is "sweep" or "all") results.Sweep = await SweepBench.RunAsync(options);
     if (options.Command is "loop" or "all") results.Loop = await LoopBench.RunAsync(options);
+    if (options.Command is "evaluation" or "all") results.Evaluation = await EvaluationBench.RunAsync(options);
 }
 catch (BenchException ex)
 {

@@ -107,7 +107,7 @@ public sealed class EvaluationApiTests
         Assert.Equal(HttpStatusCode.OK, xlsx.StatusCode);
         using (var book = new XLWorkbook(await xlsx.Content.ReadAsStreamAsync()))
         {
-            Assert.Equal(["封面", "单位排名", "区排名", "街道排名", "社区排名", "网格", "受理员", "派遣员", "监督员", "红黑榜"], book.Worksheets.Select(w => w.Name));
+            Assert.Equal(["封面", "单位排名", "区排名", "街道排名", "社区排名", "受理员", "派遣员", "监督员", "红黑榜"], book.Worksheets.Select(w => w.Name));
             Assert.Contains("2025-12", book.Worksheet("封面").Column(2).CellsUsed().Select(c => c.GetString()));
             var sheet = book.Worksheet("单位排名");
             var headers = sheet.Row(1).CellsUsed().Select(c => c.GetString()).ToList();
@@ -122,7 +122,7 @@ public sealed class EvaluationApiTests
         Assert.Contains($",{december["code"]!.GetValue<string>()},", text, StringComparison.Ordinal);
         // A period without cases is a valid, empty workbook.
         using (var empty = new XLWorkbook(await (await leader.GetAsync("/api/evaluation/export.xlsx?period=2024-03")).Content.ReadAsStreamAsync()))
-            Assert.Equal(10, empty.Worksheets.Count);
+            Assert.Equal(9, empty.Worksheets.Count);
 
         // Units see their own row only, and only their own cases behind it.
         var own = (await (await unit.GetAsync("/api/evaluation/units?period=2025-12")).JsonAsync())["rows"]!.AsArray();

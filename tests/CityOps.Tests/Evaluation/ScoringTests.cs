@@ -102,15 +102,15 @@ public sealed class ScoringTests
         Assert.Equal(cell, board.Get(Subject.Area(District)));
 
         // People: the operator registered 6 (G late), the dispatcher dispatched 6 (one returned by the unit).
-        var op = board.Get(Subject.Person("op1"));
+        var op = board.Get(Subject.ForPerson("op1"));
         Assert.Equal((6L, 5L, 6L), (op[(int)Counter.RegisteredBy], op[(int)Counter.RegisteredOnTime], op[(int)Counter.RegisteredAccurate]));
-        var disp = board.Get(Subject.Person("disp1"));
+        var disp = board.Get(Subject.ForPerson("disp1"));
         Assert.Equal((6L, 6L, 5L), (disp[(int)Counter.DispatchedBy], disp[(int)Counter.DispatchedOnTime], disp[(int)Counter.DispatchedAccurate]));
         // The inspector filed G (valid) and missed the five registered public reports in the cell.
-        var insp = board.Get(Subject.Person("insp1"));
+        var insp = board.Get(Subject.ForPerson("insp1"));
         Assert.Equal((1L, 1L, 5L), (insp[(int)Counter.ReportsFiled], insp[(int)Counter.ValidReports], insp[(int)Counter.MissedReports]));
         Assert.Equal(5 / 6.0, Indicators.ByKey["missedReportRate"].Rate(insp)!.Value, 9);
-        Assert.Equal(1L, board.Get(Subject.Person("h1"))[(int)Counter.Submitted]);
+        Assert.Equal(1L, board.Get(Subject.ForPerson("h1"))[(int)Counter.Submitted]);
     }
 
     [Theory]

@@ -34,35 +34,51 @@ public static class AttachmentEndpoints
         HttpContext http, CityOpsDb db, AttachmentStore store, TimeProvider clock, string? fileName, CancellationToken ct)
     {
         var declared = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (declared is not null && AttachmentStore.Types.Contains(declared)) Geography.GeographyEndpoints.AllowLargeBody(http, store.MaxBytes(declared));
+        var (status, stored, problem) = await AcceptAsync(http.Request.Body, declared, http.Request.ContentLength, fileName, CurrentUser.From(http.User).Id, db, store, clock, ct);
+        return status switch
+        {
+            201 => TypedResults.Created($"/api/attachments/{stored!.Sha256}", stored),
+            200 => TypedResults.Ok(stored!),
+            _ => TypedResults.Problem(problem, statusCode: status),
+        };
+    }
+
+    /// <summary>
+    /// Checks and stores one file (the API's upload and the web app's photo picker both come here):
+    /// 201 stored, 200 already there, or 413/415 with the reason.
+    /// </summary>
+    public static async Task<(int Status, Stored? Stored, string? Problem)> AcceptAsync(Stream body, string? declared, long? length, string? fileName, string? userId,
+        CityOpsDb db, AttachmentStore store, TimeProvider clock, CancellationToken ct)
+    {
         if (declared is null || !AttachmentStore.Types.Contains(declared))
-            return TypedResults.Problem(Messages.Get("AttachmentTypeNotAllowed"), statusCode: 415);
+            return (415, null, Messages.Get("AttachmentTypeNotAllowed"));
         var limit = store.MaxBytes(declared);
-        if (http.Request.ContentLength > limit) return TypedResults.Problem(Messages.Format("AttachmentTooLarge", limit / 1024 / 1024), statusCode: 413);
-        Geography.GeographyEndpoints.AllowLargeBody(http, limit);
+        if (length > limit) return (413, null, Messages.Format("AttachmentTooLarge", limit / 1024 / 1024));
 
         // Check the first bytes before storing anything; they are then written ahead of the rest.
         var head = new byte[16];
-        var read = await http.Request.Body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
+        var read = await body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
         var sniffed = AttachmentStore.Sniff(head.AsSpan(0, read));
         if (sniffed is null || (sniffed != declared && !(sniffed.StartsWith("video/", StringComparison.Ordinal) && declared.StartsWith("video/", StringComparison.Ordinal))))
-            return TypedResults.Problem(Messages.Get("AttachmentContentMismatch"), statusCode: 415);
+            return (415, null, Messages.Get("AttachmentContentMismatch"));
 
         string sha;
         long size;
         try
         {
-            (sha, size) = await store.SaveAsync(head.AsMemory(0, read), http.Request.Body, limit, ct);
+            (sha, size) = await store.SaveAsync(head.AsMemory(0, read), body, limit, ct);
         }
         catch (InvalidDataException)
         {
-            return TypedResults.Problem(Messages.Format("AttachmentTooLarge", limit / 1024 / 1024), statusCode: 413);
+            return (413, null, Messages.Format("AttachmentTooLarge", limit / 1024 / 1024));
         }
         var existing = await db.Attachments.AsNoTracking().FirstOrDefaultAsync(a => a.Sha256 == sha, ct);
-        if (existing is not null) return TypedResults.Ok(new Stored(sha, existing.ContentType, existing.Size, false));
+        if (existing is not null) return (200, new Stored(sha, existing.ContentType, existing.Size, false), null);
         db.Attachments.Add(new Attachment
         {
             Sha256 = sha, ContentType = sniffed, Size = size, UploadedAt = clock.GetUtcNow(),
-            FileName = fileName is { Length: <= 255 } ? fileName : null, UploadedById = CurrentUser.From(http.User).Id,
+            FileName = fileName is { Length: <= 255 } ? fileName : null, UploadedById = userId,
         });
         try
         {
@@ -70,8 +86,9 @@ public static class AttachmentEndpoints
         }
         catch (DbUpdateException)
         {
-            return TypedResults.Ok(new Stored(sha, sniffed, size, false)); // the same file raced in
+            db.ChangeTracker.Clear();
+            return (200, new Stored(sha, sniffed, size, false), null); // the same file raced in
         }
-        return TypedResults.Created($"/api/attachments/{sha}", new Stored(sha, sniffed, size, true));
+        return (201, new Stored(sha, sniffed, size, true), null);
     }
 }

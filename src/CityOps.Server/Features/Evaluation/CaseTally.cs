@@ -198,7 +198,7 @@ public sealed class CaseTally(Patrols patrols)
         _v[(int)first] = 1;
         if (second is { } s) _v[(int)s] = 1;
         if (third is { } t) _v[(int)t] = 1;
-        sink.Add(Subject.Person(userId), c.Id, _v);
+        sink.Add(Subject.ForPerson(userId), c.Id, _v);
     }
 
     private static bool? OnTime(string? data) =>

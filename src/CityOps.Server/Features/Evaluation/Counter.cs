@@ -61,12 +61,15 @@ public enum SubjectKind
     Person,
 }
 
-/// <summary>A unit (by id), an area (by id) or a person (by user id).</summary>
-public readonly record struct Subject(SubjectKind Kind, string Id)
+/// <summary>A unit (by id), an area (by id) or a person (by user id). Units and areas compare by number, cheaply.</summary>
+public readonly record struct Subject(SubjectKind Kind, int Number, string? Person)
 {
-    public static Subject Unit(int id) => new(SubjectKind.Unit, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    public static Subject Area(int id) => new(SubjectKind.Area, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    public static Subject Person(string userId) => new(SubjectKind.Person, userId);
+    public static Subject Unit(int id) => new(SubjectKind.Unit, id, null);
+    public static Subject Area(int id) => new(SubjectKind.Area, id, null);
+    public static Subject ForPerson(string userId) => new(SubjectKind.Person, 0, userId);
+
+    /// <summary>The unit or area id as text, or the user id.</summary>
+    public string Id => Person ?? Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public override string ToString() => $"{Kind.ToString().ToLowerInvariant()}:{Id}";
 
@@ -77,11 +80,12 @@ public readonly record struct Subject(SubjectKind Kind, string Id)
         var colon = text?.IndexOf(':') ?? -1;
         if (colon <= 0 || colon == text!.Length - 1) return false;
         var id = text[(colon + 1)..];
+        var number = 0;
         switch (text[..colon].ToLowerInvariant())
         {
-            case "unit" when int.TryParse(id, out _): subject = new(SubjectKind.Unit, id); return true;
-            case "area" when int.TryParse(id, out _): subject = new(SubjectKind.Area, id); return true;
-            case "person": subject = new(SubjectKind.Person, id); return true;
+            case "unit" when int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number): subject = Unit(number); return true;
+            case "area" when int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number): subject = Area(number); return true;
+            case "person": subject = ForPerson(id); return true;
             default: return false;
         }
     }

@@ -73,7 +73,7 @@ public static class EvaluationEndpoints
         if (role is null || !EvaluatedRoles.Contains(role)) return Invalid("role", "RoleUnknown");
         var user = CurrentUser.From(http.User);
         var people = await EvaluationViews.PeopleAsync(db, role, ct);
-        if (!SeesAll(user)) people = people.Where(x => x.Subject.Id == user.Id).ToList();
+        if (!SeesAll(user)) people = people.Where(x => x.Subject.Person == user.Id).ToList();
         return TypedResults.Ok(Build(p, null, await svc.TallyAsync(db, p, ct), people, scored: false));
     }
 
@@ -145,8 +145,7 @@ public static class EvaluationEndpoints
     /// <summary>404 for a subject that does not exist, 403 for one the user may not look into; null when fine.</summary>
     private static async Task<int?> SubjectProblemAsync(CityOpsDb db, CurrentUser user, Subject s, CancellationToken ct)
     {
-        var id = s.Kind == SubjectKind.Person ? 0 : int.Parse(s.Id, System.Globalization.CultureInfo.InvariantCulture);
-        var userId = s.Id;
+        var (id, userId) = (s.Number, s.Person);
         var exists = s.Kind switch
         {
             SubjectKind.Unit => await db.Units.AnyAsync(u => u.Id == id, ct),
@@ -155,8 +154,7 @@ public static class EvaluationEndpoints
         };
         if (!exists) return 404;
         if (SeesAll(user)) return null;
-        return (s.Kind == SubjectKind.Unit && s.Id == user.UnitId?.ToString(System.Globalization.CultureInfo.InvariantCulture))
-               || (s.Kind == SubjectKind.Person && s.Id == user.Id) ? null : 403;
+        return (s.Kind == SubjectKind.Unit && s.Number == user.UnitId) || (s.Kind == SubjectKind.Person && s.Person == user.Id) ? null : 403;
     }
 
     public static bool TryLevel(string? level, out AreaLevel l) =>

@@ -28,6 +28,9 @@ public static class EvaluationExport
         ("operators", null, Roles.Operator), ("dispatchers", null, Roles.Dispatcher), ("inspectors", null, Roles.Inspector),
     ];
 
+    /// <summary>Grid cells (thousands of rows) go out as CSV; the workbook holds what is reported upward.</summary>
+    private static readonly string[] InWorkbook = ["units", "districts", "subdistricts", "communities", "operators", "dispatchers", "inspectors"];
+
     public static async Task<Results<FileContentHttpResult, ValidationProblem, ForbidHttpResult>> ExcelAsync(HttpContext http, CityOpsDb db, EvaluationService svc, TimeProvider clock, CancellationToken ct)
     {
         if (!EvaluationEndpoints.TryPeriod(http, svc, out var p, out var problem)) return problem!;
@@ -37,7 +40,7 @@ public static class EvaluationExport
         using var book = new XLWorkbook();
         Cover(book.Worksheets.Add(Messages.Get("Sheet_cover")), p, scheme, board, clock.GetUtcNow(), svc.Zone);
         Table? units = null;
-        foreach (var (name, level, role) in Tables)
+        foreach (var (name, level, role) in Tables.Where(t => InWorkbook.Contains(t.Table)))
         {
             var table = await TableAsync(db, p, scheme, board, level, role, name, ct);
             units ??= table;

@@ -5,6 +5,7 @@ using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Cases.Calendar;
 using CityOps.Server.Features.Users;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +21,8 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
     /// <summary>Moves are stamped before they commit; a period is final this long after its end.</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromMinutes(2);
     private const int Kept = 32;
+    /// <summary>From this many cases a PostgreSQL period is read in two halves at once.</summary>
+    private const int ParallelFrom = 20_000;
 
     private static readonly string[] Actions =
         ["report", "register", "void", "dispatch", "return", "submit", "confirm", "rework", "close", "callback", "overdue", "supervise", "approve", "factcheck-report", "verify-report"];
@@ -36,10 +39,12 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
     {
         var final = p.To + Settle <= clock.GetUtcNow();
         if (final && _final.TryGetValue((p.From, p.To), out var kept)) return kept;
-        var board = new Scoreboard();
         var started = clock.GetTimestamp();
-        (board.Cases, board.Events) = await FoldAsync(db, p, board, ct);
-        log.LogInformation("Evaluated {Period}: {Cases} cases, {Events} events in {Elapsed}", p.Label, board.Cases, board.Events, clock.GetElapsedTime(started));
+        var (parts, cases, events) = await FoldAsync(db, p, () => new Scoreboard(), ct);
+        var board = parts[0];
+        foreach (var other in parts.Skip(1)) board.Merge(other);
+        (board.Cases, board.Events) = (cases, events);
+        log.LogInformation("Evaluated {Period}: {Cases} cases, {Events} events in {Elapsed}", p.Label, cases, events, clock.GetElapsedTime(started));
         if (final)
         {
             if (_final.Count >= Kept) _final.Clear();
@@ -48,47 +53,83 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
         return board;
     }
 
-    /// <summary>The cases behind one count of one subject, with how much each adds.</summary>
+    /// <summary>The cases behind one count of one subject, with how much each adds, in case order.</summary>
     public async Task<List<(long CaseId, long Amount)>> DrillAsync(CityOpsDb db, Period p, Subject subject, Counter counter, CancellationToken ct)
     {
-        var drill = new DrillDown(subject, counter);
-        await FoldAsync(db, p, drill, ct);
-        return drill.Cases;
+        var (parts, _, _) = await FoldAsync(db, p, () => new DrillDown(subject, counter), ct);
+        return parts.SelectMany(d => d.Cases).ToList();
     }
 
-    private async Task<(int Cases, int Events)> FoldAsync(CityOpsDb db, Period p, ITallySink sink, CancellationToken ct)
+    /// <summary>
+    /// Reads the period's cases, then their events by case id range along the (case, seq) index, so
+    /// the database neither joins nor sorts; on PostgreSQL a large period is read in two halves on
+    /// two connections at once, each folded into its own sink.
+    /// </summary>
+    private async Task<(List<TSink> Sinks, int Cases, int Events)> FoldAsync<TSink>(CityOpsDb db, Period p, Func<TSink> newSink, CancellationToken ct)
+        where TSink : ITallySink
     {
         var sqlite = db.IsSqlite;
-        var tally = new CaseTally(await PatrolsAsync(db, ct));
+        var patrols = await PatrolsAsync(db, ct);
+        var heads = new List<CaseHead>();
         var conn = db.Database.GetDbConnection();
-        var opened = conn.State != System.Data.ConnectionState.Open;
-        if (opened) await conn.OpenAsync(ct);
+        await db.Database.OpenConnectionAsync(ct);
         try
         {
-            var heads = new List<CaseHead>();
-            await using (var cmd = Command(conn, sqlite, p,
-                """SELECT "Id", "ReportedAt", "CellId", "CommunityId", "SubdistrictId", "DistrictId" FROM "Cases" WHERE "ReportedAt" >= @f AND "ReportedAt" < @t ORDER BY "Id" """))
-            await using (var r = await cmd.ExecuteReaderAsync(ct))
-                while (await r.ReadAsync(ct))
-                    heads.Add(new(r.GetInt64(0), Time(r, 1, sqlite), Int(r, 2), Int(r, 3), Int(r, 4), Int(r, 5)));
+            await using var cmd = Command(conn, sqlite, p,
+                """SELECT "Id", "ReportedAt", "CellId", "CommunityId", "SubdistrictId", "DistrictId" FROM "Cases" WHERE "ReportedAt" >= @f AND "ReportedAt" < @t ORDER BY "Id" """);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                heads.Add(new(r.GetInt64(0), Time(r, 1, sqlite), Int(r, 2), Int(r, 3), Int(r, 4), Int(r, 5)));
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
 
+        var parts = sqlite || heads.Count < ParallelFrom ? 1 : 2;
+        var size = (heads.Count + parts - 1) / Math.Max(1, parts);
+        var chunks = Enumerable.Range(0, parts).Select(i => heads.GetRange(i * size, Math.Min(size, heads.Count - i * size))).ToList();
+        var options = db.GetService<IDbContextOptions>();
+        var sinks = chunks.Select(_ => newSink()).ToList();
+        var counts = await Task.WhenAll(chunks.Select(async (chunk, i) =>
+        {
+            if (i == 0) return await FoldPartAsync(db, sqlite, p, chunk, new CaseTally(patrols), sinks[i], ct);
+            await using var own = new CityOpsDb((DbContextOptions<CityOpsDb>)options);
+            return await FoldPartAsync(own, sqlite, p, chunk, new CaseTally(patrols), sinks[i], ct);
+        }));
+        return (sinks, heads.Count, counts.Sum());
+    }
+
+    private static async Task<int> FoldPartAsync(CityOpsDb db, bool sqlite, Period p, List<CaseHead> heads, CaseTally tally, ITallySink sink, CancellationToken ct)
+    {
+        if (heads.Count == 0) return 0;
+        var conn = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
             var inList = string.Join(", ", Actions.Select(a => $"'{a}'"));
+            // Only what the tally reads: who acted where it matters, the state left only for returns and rework, data only where it holds a fact.
             await using var ev = Command(conn, sqlite, p,
                 $"""
-                SELECT e."CaseId", e."At", e."Action", e."ActorId", e."FromState", e."UnitId",
-                       CASE WHEN e."Action" IN ('report', 'submit', 'return', 'rework', 'close', 'void', 'supervise') THEN NULL ELSE e."Data" END
-                FROM "CaseEvents" e JOIN "Cases" c ON c."Id" = e."CaseId"
-                WHERE c."ReportedAt" >= @f AND c."ReportedAt" < @t AND e."At" < @t AND e."Action" IN ({inList})
+                SELECT e."CaseId", e."At", e."Action",
+                       CASE WHEN e."Action" IN ('report', 'register', 'dispatch', 'submit', 'factcheck-report', 'verify-report') THEN e."ActorId" END,
+                       CASE WHEN e."Action" IN ('return', 'rework') THEN e."FromState" END,
+                       e."UnitId",
+                       CASE WHEN e."Action" IN ('register', 'dispatch', 'confirm', 'callback', 'overdue', 'approve', 'factcheck-report', 'verify-report') THEN e."Data" END
+                FROM "CaseEvents" e
+                WHERE e."CaseId" >= @lo AND e."CaseId" <= @hi AND e."At" < @t AND e."Action" IN ({inList})
                 ORDER BY e."CaseId", e."Seq"
-                """);
+                """, ("lo", heads[0].Id), ("hi", heads[^1].Id));
+            ev.CommandTimeout = 600;
             await using var er = await ev.ExecuteReaderAsync(ct);
             var buffer = new List<EventFact>(32);
             var (next, events) = (0, 0);
             long current = -1;
             void Flush()
             {
-                // Cases come in id order, events in case order: walk both together.
-                while (next < heads.Count && heads[next].Id < current) tally.Tally(heads[next], [], sink);
+                // Cases come in id order, events in case order: walk both together. Events of a case
+                // reported outside the period (an id inside the range) are dropped here.
+                while (next < heads.Count && heads[next].Id < current) tally.Tally(heads[next++], [], sink);
                 if (next < heads.Count && heads[next].Id == current) tally.Tally(heads[next++], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffer), sink);
                 buffer.Clear();
             }
@@ -106,11 +147,11 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
             }
             if (current >= 0) Flush();
             for (; next < heads.Count; next++) tally.Tally(heads[next], [], sink);
-            return (heads.Count, events);
+            return events;
         }
         finally
         {
-            if (opened) await conn.CloseAsync();
+            await db.Database.CloseConnectionAsync();
         }
     }
 
@@ -124,7 +165,7 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
         return new Patrols(inspectors.DistinctBy(i => i.Id).ToDictionary(i => i.Id, i => i.AreaId));
     }
 
-    private static DbCommand Command(DbConnection conn, bool sqlite, Period p, string sql)
+    private static DbCommand Command(DbConnection conn, bool sqlite, Period p, string sql, params (string Name, long Value)[] ids)
     {
         var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
@@ -133,6 +174,13 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
             var param = cmd.CreateParameter();
             param.ParameterName = name;
             param.Value = sqlite ? Binary.ConvertToProvider(value)! : value;
+            cmd.Parameters.Add(param);
+        }
+        foreach (var (name, value) in ids)
+        {
+            var param = cmd.CreateParameter();
+            param.ParameterName = name;
+            param.Value = value;
             cmd.Parameters.Add(param);
         }
         return cmd;

@@ -57,7 +57,7 @@ public static class EvaluationViews
                 where r.Name == role
                 orderby u.UserName
                 select new { u.Id, u.UserName, u.DisplayName }).ToListAsync(ct))
-        .Select(u => new Named(Subject.Person(u.Id), u.UserName ?? u.Id, u.DisplayName, role)).ToList();
+        .Select(u => new Named(Subject.ForPerson(u.Id), u.UserName ?? u.Id, u.DisplayName, role)).ToList();
 
     public static readonly IReadOnlyList<Counter> PersonCounters =
     [

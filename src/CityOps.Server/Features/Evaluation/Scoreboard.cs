@@ -16,6 +16,12 @@ public sealed class Scoreboard : ITallySink
         for (var i = 0; i < row.Length; i++) row[i] += counts[i];
     }
 
+    /// <summary>Adds another part of the same period (read in parallel) into this one.</summary>
+    public void Merge(Scoreboard other)
+    {
+        foreach (var (subject, counts) in other._rows) Add(subject, 0, counts);
+    }
+
     public long[] Get(Subject subject) => _rows.TryGetValue(subject, out var row) ? row : new long[CaseTally.Width];
 }
 
