@@ -1,3 +1,4 @@
+using CityOps.Server.Components;
 using CityOps.Server.Data;
 using CityOps.Server.Features.Attachments;
 using CityOps.Server.Features.Cases;
@@ -24,6 +25,7 @@ builder.AddWorkCalendar();
 builder.AddWorkflow();
 builder.AddAttachments();
 builder.AddEvaluation();
+builder.AddWebApp();
 
 var app = builder.Build();
 
@@ -39,6 +41,7 @@ app.MapCases();
 app.MapWorkflow();
 app.MapAttachments();
 app.MapEvaluation();
+app.MapWebApp();
 
 await app.RunAsync();
 

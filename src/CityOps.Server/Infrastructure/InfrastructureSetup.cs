@@ -40,6 +40,9 @@ public static class InfrastructureSetup
             o.SupportedCultures = SupportedCultures;
             o.SupportedUICultures = SupportedCultures;
             o.ApplyCurrentCultureToResponseHeaders = true;
+            // ?culture= and the web app's language cookie everywhere; the browser's Accept-Language only for API
+            // clients, so the web app opens in Chinese until its user switches.
+            o.RequestCultureProviders = [new QueryStringRequestCultureProvider(), new CookieRequestCultureProvider(), new ApiAcceptLanguageProvider()];
         });
     }
 
@@ -66,4 +69,13 @@ public static class InfrastructureSetup
         app.MapScalarApiReference("/scalar").AllowAnonymous();
         app.MapGet("/", () => TypedResults.Redirect("/scalar")).ExcludeFromDescription();
     }
+}
+
+/// <summary>Accept-Language, for requests to the APIs (/api, /open311) only.</summary>
+public sealed class ApiAcceptLanguageProvider : AcceptLanguageHeaderRequestCultureProvider
+{
+    public override Task<ProviderCultureResult?> DetermineProviderCultureResult(HttpContext httpContext) =>
+        httpContext.Request.Path.StartsWithSegments("/api") || httpContext.Request.Path.StartsWithSegments("/open311")
+            ? base.DetermineProviderCultureResult(httpContext)
+            : Task.FromResult<ProviderCultureResult?>(null);
 }

@@ -28,11 +28,15 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
     public string Provider => _provider;
     public string ConnectionString => _connection;
 
+    /// <summary>The Kestrel address when started with <c>kestrel: true</c>.</summary>
+    public Uri BaseUrl => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+
     public static Task<CityOpsApp> Shared(string provider) =>
         SharedApps.GetOrAdd(provider, p => new Lazy<Task<CityOpsApp>>(() => StartAsync(p))).Value;
 
     /// <summary>Starts a server on a new database, or on <paramref name="connection"/> (a second instance on the same one).</summary>
-    public static async Task<CityOpsApp> StartAsync(string provider, Dictionary<string, string?>? settings = null, TimeProvider? time = null, string? connection = null)
+    public static async Task<CityOpsApp> StartAsync(string provider, Dictionary<string, string?>? settings = null, TimeProvider? time = null, string? connection = null, bool kestrel = false)
     {
         var name = $"cityops_test_{Guid.NewGuid():N}"[..30];
         if (connection is null && provider == Databases.Postgres)
@@ -53,7 +57,16 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
             connection = $"Data Source={Path.Combine(folder, name + ".db")};Default Timeout=30";
         }
         var app = new CityOpsApp(provider, connection, settings ?? [], time);
-        _ = app.Server; // start now: migrate and seed
+        if (kestrel)
+        {
+            // A real port, for a real browser.
+            app.UseKestrel(0);
+            app.StartServer();
+        }
+        else
+        {
+            _ = app.Server; // start now: migrate and seed
+        }
         return app;
     }
 

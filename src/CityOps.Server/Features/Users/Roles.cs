@@ -34,4 +34,5 @@ public static class Policies
     public const string Admin = "admin";
     public const string Staff = "staff";
     public const string Reporter = "reporter";
+    public const string WebStaff = "web-staff";
 }

@@ -14,7 +14,9 @@ public static class UsersSetup
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
             .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.Staff))
-            .AddPolicy(Policies.Reporter, p => p.RequireRole(Roles.Reporters));
+            .AddPolicy(Policies.Reporter, p => p.RequireRole(Roles.Reporters))
+            // Pages of the web app: signed in by the cookie, so a stranger is sent to the sign-in page rather than given a 401.
+            .AddPolicy(Policies.WebStaff, p => p.AddAuthenticationSchemes(IdentityConstants.ApplicationScheme).RequireRole(Roles.Staff));
         services.AddIdentityApiEndpoints<AppUser>(o =>
             {
                 o.Password.RequiredLength = 10;

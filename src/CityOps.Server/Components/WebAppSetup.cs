@@ -1,0 +1,47 @@
+using CityOps.Server.Features.Users;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Localization;
+
+namespace CityOps.Server.Components;
+
+/// <summary>The web app: Blazor with interactive server rendering, signed in by the Identity cookie.</summary>
+public static class WebAppSetup
+{
+    public static void AddWebApp(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddSingleton<LocalTime>();
+        builder.Services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/login";
+            o.AccessDeniedPath = "/denied";
+            o.Cookie.Name = "cityops";
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.ExpireTimeSpan = TimeSpan.FromHours(10);
+            o.SlidingExpiration = true;
+        });
+    }
+
+    public static void MapWebApp(this WebApplication app)
+    {
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+        app.MapPost("/account/logout", async (SignInManager<AppUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return TypedResults.LocalRedirect("~/login");
+        }).ExcludeFromDescription();
+
+        // The language switch: a cookie the localisation middleware reads on every request.
+        app.MapGet("/culture/{name}", (string name, string? returnUrl, HttpContext http) =>
+        {
+            var culture = Infrastructure.InfrastructureSetup.SupportedCultures.FirstOrDefault(c => c.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Name ?? "zh-CN";
+            http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName, CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
+                new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
+            return TypedResults.LocalRedirect(returnUrl is { Length: > 0 } u && u.StartsWith('/') && !u.StartsWith("//", StringComparison.Ordinal) ? "~" + u : "~/");
+        }).ExcludeFromDescription();
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.RegularExpressions;
+using CityOps.Tests.Support;
+using Microsoft.Playwright;
+
+namespace CityOps.Tests.Web;
+
+/// <summary>The web app in a real browser against the real server: the loop by the demo accounts, the language switch, refusals, bad input.</summary>
+public sealed class WebAppTests
+{
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_case_goes_round_the_loop_in_the_browser_from_the_pool_to_closed(string db)
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
+        try
+        {
+            var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+
+            // The operator takes it from the shared pool and registers it; it is dispatched at once.
+            var op = await browser.SignInAsync(app.BaseUrl, "operator");
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByTestId("queue-pool")).ToHaveClassAsync("active");
+            await Assertions.Expect(op.GetByTestId($"case-{id}")).ToBeVisibleAsync();
+            await op.ShotAsync("queues");
+            await op.GetByTestId($"case-{id}").GetByRole(AriaRole.Link).ClickAsync();
+            await op.ReadyAsync();
+            await op.GetByTestId("action-register").ClickAsync();
+            await op.GetByTestId("confirm-move").ClickAsync(); // no condition chosen: refused next to the field
+            await Assertions.Expect(op.GetByTestId("error-condition")).ToBeVisibleAsync();
+            await op.GetByTestId("input-condition").SelectOptionAsync("02");
+            await op.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(op.GetByTestId("state")).ToHaveTextAsync("已派遣");
+            await op.ShotAsync("case-file");
+
+            // The department assigns its handler.
+            var unit = await browser.SignInAsync(app.BaseUrl, "department");
+            await unit.GotoAsync($"cases/{id}");
+            await unit.ReadyAsync();
+            await unit.GetByTestId("action-assign").ClickAsync();
+            await unit.GetByTestId("input-handler").SelectOptionAsync(new SelectOptionValue { Label = (await HandlerLabelAsync(unit))! });
+            await unit.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(unit.GetByTestId("moved")).ToBeVisibleAsync();
+
+            // The handler, on a phone-sized screen, submits with a photo from the camera.
+            var handler = await browser.SignInAsync(app.BaseUrl, "handler", width: 375, height: 740);
+            await handler.ReadyAsync();
+            await Assertions.Expect(handler.GetByTestId($"case-{id}")).ToBeVisibleAsync(); // "my work"
+            await handler.GotoAsync($"cases/{id}");
+            await handler.ReadyAsync();
+            await handler.GetByTestId("action-submit").ClickAsync();
+            await handler.GetByTestId("input-notes").FillAsync("井盖已更换");
+            await handler.GetByTestId("input-photo").SetInputFilesAsync(new FilePayload { Name = "fix.jpg", MimeType = "image/jpeg", Buffer = Loop.Photo() });
+            await Assertions.Expect(handler.GetByTestId("photos-ready")).ToBeVisibleAsync();
+            await handler.ShotAsync("phone-submit");
+            await handler.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(handler.GetByTestId("state")).ToHaveTextAsync("待单位确认");
+
+            await unit.ReloadAsync();
+            await unit.ReadyAsync();
+            await unit.GetByTestId("action-confirm").ClickAsync();
+            await unit.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(unit.GetByTestId("state")).ToHaveTextAsync("已反馈");
+
+            // The operator closes it; the record shows every step.
+            await op.ReloadAsync();
+            await op.ReadyAsync();
+            await op.GetByTestId("action-close").ClickAsync();
+            await op.GetByTestId("input-closing").CheckAsync();
+            await op.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(op.GetByTestId("state")).ToHaveTextAsync("已结案");
+            await Assertions.Expect(op.GetByTestId("history").Locator("tbody tr")).ToHaveCountAsync(7); // report, register, dispatch, assign, submit, confirm, close
+
+            var leader = await browser.SignInAsync(app.BaseUrl, "leader");
+            await leader.GotoAsync("evaluation");
+            await leader.ReadyAsync();
+            await Assertions.Expect(leader.GetByTestId("scores")).ToBeVisibleAsync();
+            await leader.ShotAsync("evaluation");
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task English_sticks_refusals_are_clear_and_citizens_text_stays_text(string db)
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
+        try
+        {
+            var citizen = app.CreateClient();
+            var form = Api.Report("C0106", Api.PointIn("350206"), "<script>window.pwned=1</script><b>井盖</b>");
+            var response = await citizen.PostOpen311Async(form);
+            response.EnsureSuccessStatusCode();
+            var id = long.Parse((await response.JsonAsync())[0]!["service_request_id"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+
+            var op = await browser.SignInAsync(app.BaseUrl, "operator");
+            await op.GotoAsync($"cases/{id}");
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByTestId("description")).ToHaveTextAsync("<script>window.pwned=1</script><b>井盖</b>");
+            Assert.Null(await op.EvaluateAsync<int?>("() => window.pwned"));
+
+            await op.GetByTestId("lang").ClickAsync();
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByRole(AriaRole.Heading, new() { Level = 2 }).First).ToHaveTextAsync(new Regex("Reporters|What you can do now"));
+            await op.GotoAsync("cases");
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Case queues");
+            await op.ShotAsync("queues-en");
+
+            // A street chief of 思明区 opening a case in 湖里区: a clear refusal, nothing of the case.
+            var chief = await browser.SignInAsync(app.BaseUrl, "streetchief");
+            await chief.GotoAsync($"cases/{id}");
+            await chief.ReadyAsync();
+            await Assertions.Expect(chief.GetByRole(AriaRole.Alert)).ToContainTextAsync("无权查看");
+            await Assertions.Expect(chief.GetByTestId("description")).ToHaveCountAsync(0);
+
+            // A stranger is sent to sign in.
+            var stranger = await (await browser.NewContextAsync(new() { BaseURL = app.BaseUrl.ToString() })).NewPageAsync();
+            await stranger.GotoAsync($"cases/{id}");
+            await Assertions.Expect(stranger).ToHaveURLAsync(new Regex("/login"));
+            await stranger.GetByTestId("email").FillAsync("operator@demo.cityops");
+            await stranger.GetByTestId("password").FillAsync("wrong-password");
+            await stranger.GetByTestId("sign-in").ClickAsync();
+            await Assertions.Expect(stranger.GetByRole(AriaRole.Alert)).ToContainTextAsync("不正确");
+            await Assertions.Expect(stranger.GetByTestId("email")).ToHaveValueAsync("operator@demo.cityops");
+            await stranger.ShotAsync("login");
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
+    private static async Task<string?> HandlerLabelAsync(IPage page)
+    {
+        var labels = await page.GetByTestId("input-handler").Locator("option").AllInnerTextsAsync();
+        return labels.FirstOrDefault(l => l.Contains("handler@demo.cityops", StringComparison.Ordinal));
+    }
+}
