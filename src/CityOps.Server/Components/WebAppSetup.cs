@@ -9,9 +9,10 @@ public static class WebAppSetup
 {
     public static void AddWebApp(this WebApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents(o => o.DetailedErrors = builder.Environment.IsDevelopment());
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddSingleton<LocalTime>();
+        builder.Services.AddOptions<Features.Cases.Pages.MapOptions>().Bind(builder.Configuration.GetSection(Features.Cases.Pages.MapOptions.Section));
         builder.Services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/login";

@@ -2,6 +2,10 @@ using Microsoft.Playwright;
 
 namespace CityOps.Tests.Support;
 
+/// <summary>Browser tests run by themselves, after the rest: a loaded machine makes page loads crawl.</summary>
+[CollectionDefinition("browser", DisableParallelization = true)]
+public sealed class BrowserCollection;
+
 /// <summary>
 /// Debian's Chromium driven by Playwright (its own browser download is not used). Tests that need
 /// it report themselves skipped where it is not installed; <c>.ci/run</c> installs it.
@@ -42,12 +46,13 @@ public static class Browser
     {
         var context = await browser.NewContextAsync(new() { BaseURL = baseUrl.ToString(), ViewportSize = new() { Width = width, Height = height }, Locale = "zh-CN" });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(30_000);
+        page.SetDefaultNavigationTimeout(60_000);
         await page.GotoAsync("login");
         await page.GetByTestId("email").FillAsync($"{login}@demo.cityops");
         await page.GetByTestId("password").FillAsync("Demo-2026!");
         await page.GetByTestId("sign-in").ClickAsync();
-        await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal));
+        await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         return page;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Playwright;
 namespace CityOps.Tests.Web;
 
 /// <summary>The web app in a real browser against the real server: the loop by the demo accounts, the language switch, refusals, bad input.</summary>
+[Collection("browser")]
 public sealed class WebAppTests
 {
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
@@ -14,15 +15,41 @@ public sealed class WebAppTests
         await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
         try
         {
-            var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+            // A citizen reported a loose manhole cover on the website earlier.
+            var cells = Api.CellsOf("350203");
+            (double Lon, double Lat) at;
+            do at = Api.PointIn("350203");
+            while (!cells.Any(c => c.Geometry.Contains(c.Geometry.Factory.CreatePoint(new NetTopologySuite.Geometries.Coordinate(at.Lon, at.Lat + 0.00055)))));
+            var earlier = await app.CreateClient().ReportAsync("C0106", at);
 
-            // The operator takes it from the shared pool and registers it; it is dispatched at once.
+            // The shift lead's big screen is open; it must follow what happens without a reload.
+            var screen = await browser.SignInAsync(app.BaseUrl, "shiftlead", width: 1600, height: 1000);
+            await screen.GotoAsync("dashboard");
+            await screen.ReadyAsync();
+            await Assertions.Expect(screen.GetByTestId("kpi-reported-today")).ToHaveTextAsync("1");
+
+            // The operator takes a phone call about the same cover, 60 m on: the earlier case is offered as a
+            // possible duplicate, routing and deadline show before saving, and the call is saved as a new case.
             var op = await browser.SignInAsync(app.BaseUrl, "operator");
+            await op.GotoAsync("intake");
             await op.ReadyAsync();
-            await Assertions.Expect(op.GetByTestId("queue-pool")).ToHaveClassAsync("active");
-            await Assertions.Expect(op.GetByTestId($"case-{id}")).ToBeVisibleAsync();
-            await op.ShotAsync("queues");
-            await op.GetByTestId($"case-{id}").GetByRole(AriaRole.Link).ClickAsync();
+            await op.GetByTestId("input-channel").SelectOptionAsync("hotline12345");
+            await op.GetByTestId("input-caller").FillAsync("王先生");
+            await op.GetByTestId("input-phone").FillAsync("13800138000");
+            await op.GetByTestId("input-category").PressSequentiallyAsync("井盖");
+            await op.GetByTestId("category-matches").GetByRole(AriaRole.Button, new() { Name = "C0106" }).ClickAsync();
+            await op.GetByTestId("input-description").FillAsync("人行道井盖松动，踩上去会响");
+            await op.GetByTestId("input-lat").FillAsync((at.Lat + 0.00055).ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture));
+            await op.GetByTestId("input-lon").FillAsync(at.Lon.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture));
+            await op.GetByTestId("input-lon").BlurAsync();
+            await Assertions.Expect(op.GetByTestId("preview-unit")).Not.ToBeEmptyAsync();
+            await Assertions.Expect(op.GetByTestId($"attach-{earlier}")).ToBeVisibleAsync();
+            await op.ShotAsync("intake-desk");
+            await op.GetByTestId("save-case").ClickAsync();
+            await op.WaitForURLAsync(new Regex(@"/cases/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+            var id = long.Parse(op.Url[(op.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.NotEqual(earlier, id);
+            await Assertions.Expect(screen.GetByTestId("kpi-reported-today")).ToHaveTextAsync("2"); // no reload
             await op.ReadyAsync();
             await op.GetByTestId("action-register").ClickAsync();
             await op.GetByTestId("confirm-move").ClickAsync(); // no condition chosen: refused next to the field
@@ -69,6 +96,21 @@ public sealed class WebAppTests
             await op.GetByTestId("confirm-move").ClickAsync();
             await Assertions.Expect(op.GetByTestId("state")).ToHaveTextAsync("已结案");
             await Assertions.Expect(op.GetByTestId("history").Locator("tbody tr")).ToHaveCountAsync(7); // report, register, dispatch, assign, submit, confirm, close
+
+            await Assertions.Expect(screen.GetByTestId("kpi-closed-today")).ToHaveTextAsync("1");
+            await screen.ShotAsync("dashboard");
+
+            await op.GotoAsync("cases?queue=all");
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByTestId($"case-{id}")).ToBeVisibleAsync();
+            await Assertions.Expect(op.GetByTestId($"case-{earlier}")).ToHaveClassAsync(new Regex("green|yellow|red"));
+            await op.ShotAsync("queues");
+
+            await op.GotoAsync("map");
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByTestId("map")).ToHaveAttributeAsync("data-cases", "2");
+            await Assertions.Expect(op.GetByTestId("map")).ToHaveAttributeAsync("data-layers", new Regex("[23]"));
+            await op.ShotAsync("map");
 
             var leader = await browser.SignInAsync(app.BaseUrl, "leader");
             await leader.GotoAsync("evaluation");

@@ -27,6 +27,7 @@ public static class GeographyEndpoints
         var g = app.MapGroup("/api/areas").WithTags("Reference data").RequireAuthorization(Policies.Staff);
         g.MapGet("/", ListAsync);
         g.MapGet("/{code}", GetAsync);
+        g.MapGet("/layers/{level}", LayerAsync).WithSummary("Every area of one level (District, Subdistrict, Community, Cell) as a GeoJSON FeatureCollection simplified for display (WGS-84, or GCJ-02 with ?coordinateSystem=GCJ02)");
         g.MapGet("/{code}/geojson", GeoJsonAsync).WithSummary("The area and its children as a GeoJSON FeatureCollection (WGS-84, or GCJ-02 with ?coordinateSystem=GCJ02)");
         var admin = app.MapGroup("/api/admin/areas").WithTags("Administration").RequireAuthorization(Policies.Admin);
         admin.MapPut("/{code}", UpdateAsync);
@@ -47,6 +48,36 @@ public static class GeographyEndpoints
 
     private static async Task<Results<Ok<AreaDto>, NotFound>> GetAsync(string code, CityOpsDb db, CancellationToken ct) =>
         await db.Areas.AsNoTracking().Where(a => a.Code == code).Select(a => ToDto(a)).FirstOrDefaultAsync(ct) is { } dto ? TypedResults.Ok(dto) : TypedResults.NotFound();
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(AreaLevel, CoordinateSystem), (DateTimeOffset At, string Json)> Layers = new();
+
+    /// <summary>A map layer: simplified to about a metre or two per level, kept for five minutes (boundaries change by import only).</summary>
+    private static async Task<Results<ContentHttpResult, ValidationProblem>> LayerAsync(string level, string? coordinateSystem, CityOpsDb db, TimeProvider clock, CancellationToken ct)
+    {
+        if (!Enum.TryParse<AreaLevel>(level, ignoreCase: true, out var l) || l == AreaLevel.City || int.TryParse(level, out _))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["level"] = [Messages.Get("LevelUnknown")] });
+        if (!Coordinates.TryParse(coordinateSystem, out var cs))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["coordinateSystem"] = [Messages.Get("CoordinateSystemUnknown")] });
+        var now = clock.GetUtcNow();
+        if (Layers.TryGetValue((l, cs), out var kept) && now - kept.At < TimeSpan.FromMinutes(5) && Messages.IsChinese)
+            return TypedResults.Content(kept.Json, "application/geo+json");
+        var tolerance = l switch { AreaLevel.District => 0.0003, AreaLevel.Subdistrict => 0.0002, _ => 0.0001 };
+        var features = new JsonArray();
+        foreach (var a in await db.Areas.AsNoTracking().Where(a => a.Level == l).OrderBy(a => a.Code).ToListAsync(ct))
+        {
+            var geometry = NetTopologySuite.Simplify.TopologyPreservingSimplifier.Simplify(GeometryIo.FromWkb(a.Geometry), tolerance);
+            if (cs == CoordinateSystem.Gcj02 || cs == CoordinateSystem.Bd09) geometry = GeometryIo.FromWgs84(geometry, cs);
+            features.Add(new JsonObject
+            {
+                ["type"] = "Feature",
+                ["properties"] = new JsonObject { ["code"] = a.Code, ["name"] = Messages.Pick(a.Name, a.NameEn), ["level"] = a.Level.ToString() },
+                ["geometry"] = JsonNode.Parse(JsonSerializer.Serialize(geometry, GeometryIo.GeoJson)),
+            });
+        }
+        var json = new JsonObject { ["type"] = "FeatureCollection", ["features"] = features }.ToJsonString();
+        if (Messages.IsChinese) Layers[(l, cs)] = (now, json);
+        return TypedResults.Content(json, "application/geo+json");
+    }
 
     private static async Task<Results<ContentHttpResult, NotFound, ValidationProblem>> GeoJsonAsync(string code, string? coordinateSystem, CityOpsDb db, CancellationToken ct)
     {

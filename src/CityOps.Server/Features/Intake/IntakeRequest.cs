@@ -19,6 +19,8 @@ public sealed record IntakeRequest
     public string? AccountId { get; init; }
     public string? ExternalId { get; init; }
     public IReadOnlyList<string> MediaUrls { get; init; } = [];
+    /// <summary>Join this open case of the same category instead of opening one (the intake desk's "same problem" choice).</summary>
+    public long? AttachTo { get; init; }
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
 }
 

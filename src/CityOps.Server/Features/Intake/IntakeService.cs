@@ -40,7 +40,7 @@ public sealed class IntakeRejected(int status, IReadOnlyList<IntakeError> errors
 /// or not at all.
 /// </summary>
 public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.Workflow.Clocks clocks, IOptions<Cases.Workflow.WorkflowOptions> workflow,
-    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log)
+    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log, CaseSignals signals)
 {
     public async Task<IntakeResult> SubmitAsync(IntakeRequest request, IntakeActor actor, string? idempotencyKey, CancellationToken ct)
     {
@@ -94,7 +94,8 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
         };
         var condition = r.ConditionCode is null ? null : category.Conditions.FirstOrDefault(c => c.Code == r.ConditionCode);
 
-        var existing = route is null ? null : await FindDuplicateAsync(category.Id, lat!.Value, lon!.Value, now, ct);
+        var existing = r.AttachTo is { } target ? await AttachTargetAsync(target, category.Id, ct)
+            : route is null ? null : await FindDuplicateAsync(category.Id, lat!.Value, lon!.Value, now, ct);
         if (existing is not null)
         {
             report.MergedIntoExisting = true;
@@ -106,6 +107,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             CaseChain.Append(existing, NewEvent(actor, now, "merge", existing.State, existing.State, existing.AssignedUnitId,
                 Messages.Get("EventMergedReport"), new { channel = actor.Channel.Code, distanceLimit = options.Value.DuplicateRadiusMeters }));
             await db.SaveChangesAsync(ct);
+            signals.Raise();
             return new IntakeResult(IntakeOutcome.Merged, existing, report);
         }
 
@@ -127,6 +129,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             new { channel = actor.Channel.Code, category = category.ServiceCode, cell = route is null ? null : reference.Routing.Locate(lon!.Value, lat!.Value)?.Code, reason = c.RoutingReason.ToString() }));
         db.Cases.Add(c);
         await db.SaveChangesAsync(ct);
+        signals.Raise();
         return new IntakeResult(IntakeOutcome.Created, c, report);
     }
 
@@ -134,16 +137,30 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
     {
         var radius = options.Value.DuplicateRadiusMeters;
         if (radius <= 0) return null;
+        return (await NearbyOpenAsync(db.Cases, categoryId, lat, lon, radius, now.AddHours(-options.Value.DuplicateWindowHours), ct)).FirstOrDefault().Case;
+    }
+
+    /// <summary>Open cases of a category within <paramref name="radius"/> metres of a WGS-84 point, nearest first.</summary>
+    public static async Task<List<(Case Case, double Distance)>> NearbyOpenAsync(IQueryable<Case> cases, int categoryId, double lat, double lon, double radius,
+        DateTimeOffset since, CancellationToken ct)
+    {
         var dLat = radius / 110574.0;
         var dLon = radius / (111320.0 * Math.Cos(lat * Math.PI / 180));
-        var since = now.AddHours(-options.Value.DuplicateWindowHours);
-        var candidates = await db.Cases
+        var candidates = await cases
             .Where(c => c.CategoryId == categoryId && c.Lat >= lat - dLat && c.Lat <= lat + dLat && c.Lon >= lon - dLon && c.Lon <= lon + dLon
                         && c.ReportedAt >= since && c.State != CaseState.Closed && c.State != CaseState.Voided)
             .Take(50).ToListAsync(ct); // no ORDER BY: it would tempt the planner off the (category, lat, lon) index
         return candidates
             .Select(c => (Case: c, Distance: Coordinates.DistanceMeters(lon, lat, c.Lon!.Value, c.Lat!.Value)))
-            .Where(x => x.Distance <= radius).OrderBy(x => x.Distance).Select(x => x.Case).FirstOrDefault();
+            .Where(x => x.Distance <= radius).OrderBy(x => x.Distance).ToList();
+    }
+
+    private async Task<Case> AttachTargetAsync(long caseId, int categoryId, CancellationToken ct)
+    {
+        var target = await db.Cases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
+        return target is { IsOpen: true } && target.CategoryId == categoryId
+            ? target
+            : throw new IntakeRejected(400, [new("attachTo", Messages.Get("AttachTargetInvalid"))]);
     }
 
     private async Task<IntakeResult?> FindReplayAsync(int channelId, string? key, string? externalId, string fingerprint, CancellationToken ct)

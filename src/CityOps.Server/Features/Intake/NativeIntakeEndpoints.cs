@@ -23,7 +23,8 @@ public static class NativeIntakeEndpoints
         [property: Description("Category service code, e.g. E0511")] string? Category,
         [property: Description("Registration condition code within the category, e.g. 01")] string? Condition,
         string? Description, string? Address, LocationInput? Location, ReporterInput? Reporter,
-        List<string>? Photos, string? DeviceId);
+        List<string>? Photos, string? DeviceId,
+        [property: Description("Join this open case of the same category instead of opening a new one")] long? AttachTo = null);
 
     public sealed record ReportAccepted(IntakeOutcome Outcome, long CaseId, Guid Token, CaseViews.CaseDetail Case);
 
@@ -63,6 +64,7 @@ public static class NativeIntakeEndpoints
             ServiceCode = body.Category, ConditionCode = body.Condition, Lat = body.Location?.Lat, Lon = body.Location?.Lon, CoordinateSystem = system,
             Address = body.Address, Description = body.Description, ReporterName = body.Reporter?.Name, ReporterPhone = body.Reporter?.Phone,
             ReporterEmail = body.Reporter?.Email, DeviceId = body.DeviceId, ExternalId = body.ExternalId, MediaUrls = body.Photos ?? [],
+            AttachTo = body.AttachTo,
         };
         try
         {

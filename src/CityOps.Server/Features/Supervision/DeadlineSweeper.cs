@@ -104,6 +104,7 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
         try
         {
             await db.SaveChangesAsync(ct);
+            services.GetService<CaseSignals>()?.Raise();
             return true;
         }
         catch (DbUpdateException)

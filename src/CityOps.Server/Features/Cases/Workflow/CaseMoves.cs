@@ -11,7 +11,7 @@ namespace CityOps.Server.Features.Cases.Workflow;
 /// event to the case's chain and queues notifications, in one transaction guarded by the case's
 /// version, so two racing moves cannot both win and a refused move changes nothing.
 /// </summary>
-public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffects effects, TimeProvider clock)
+public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffects effects, TimeProvider clock, CaseSignals signals)
 {
     public sealed record Result(Case Case, bool Replayed);
 
@@ -56,6 +56,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         // A follow-on step the rules take by themselves (auto-dispatch after registration).
         if (rule.Action == "register") effects.AutoDispatch(c, reference, now);
         await db.SaveChangesAsync(ct);
+        signals.Raise();
         return new Result(c, false);
     }
 

@@ -15,6 +15,7 @@ public static class WorkflowSetup
         services.AddScoped<Notifier>();
         services.AddScoped<MoveEffects>();
         services.AddScoped<CaseMoves>();
+        services.AddSingleton<CaseSignals>();
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OutboxDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDelivery>());
