@@ -107,4 +107,26 @@ public sealed class NativeIntakeTests
         Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.PostAsJsonAsync("/api/reports", Body(Api.PointIn("350203")))).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.PostAsJsonAsync("/api/auth/register", new { email = "x@y.z", password = "Passw0rd!Passw0rd" })).StatusCode);
     }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task An_operator_attaches_a_call_to_a_chosen_open_case_of_the_same_category_and_nowhere_else(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var target = (await (await op.PostAsJsonAsync("/api/reports", Body(Api.PointIn("350203"), "E0103", "hotline12345"))).JsonAsync())["caseId"]!.GetValue<long>();
+        var elsewhere = Api.PointIn("350206"); // far away: only the explicit choice joins them
+        var joined = await op.PostAsJsonAsync("/api/reports", new { channel = "hotline12345", category = "E0103", description = "同一处垃圾，另一位市民来电", location = new { lat = elsewhere.Lat, lon = elsewhere.Lon }, attachTo = target });
+        Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+        var body = await joined.JsonAsync();
+        Assert.Equal(("Merged", target, 2), (body["outcome"]!.GetValue<string>(), body["caseId"]!.GetValue<long>(), body["case"]!["reportCount"]!.GetValue<int>()));
+
+        var other = await op.PostAsJsonAsync("/api/reports", new { channel = "hotline12345", category = "C0106", description = "井盖", location = new { lat = elsewhere.Lat, lon = elsewhere.Lon }, attachTo = target });
+        Assert.Equal(HttpStatusCode.BadRequest, other.StatusCode);
+        Assert.NotNull((await other.JsonAsync())["errors"]!["attachTo"]);
+        await op.MustAsync(target, "void", new { reason = "重复" });
+        var closed = await op.PostAsJsonAsync("/api/reports", new { channel = "hotline12345", category = "E0103", description = "垃圾", location = new { lat = elsewhere.Lat, lon = elsewhere.Lon }, attachTo = target });
+        Assert.Equal(HttpStatusCode.BadRequest, closed.StatusCode);
+        var missing = await op.PostAsJsonAsync("/api/reports", new { channel = "hotline12345", category = "E0103", description = "垃圾", location = new { lat = elsewhere.Lat, lon = elsewhere.Lon }, attachTo = 987654321 });
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+    }
 }
