@@ -17,7 +17,7 @@ namespace CityOps.Bench;
 public sealed record EvaluationRun(string Name, int Years, int Cases, long Events, Latency Score, Latency Baseline, int Subjects);
 
 public sealed record EvaluationResult(string PostgresInfo, string Database, int CasesPerYear, double FillSeconds, string EventsSize, IReadOnlyList<EvaluationRun> Runs,
-    double UnitsColdMs, double UnitsWarmMs, double ExcelFirstMs, double ExcelColdMs, double ExcelWarmMs, long ExcelBytes, int ExcelSheets, IReadOnlyList<string> Problems);
+    double UnitsColdMs, double UnitsWarmMs, double ExcelFirstMs, double ExcelColdMs, double ExcelWarmMs, long ExcelBytes, int ExcelSheets, IReadOnlyList<string> Problems, ScreensResult Screens);
 
 /// <summary>
 /// Evaluation over a year (and optionally ten) of synthetic but loop-shaped case records written
@@ -73,8 +73,10 @@ public static class EvaluationBench
                 var excelCold = await TimeAsync(http, $"/api/evaluation/export.xlsx?from={LastYear}-01-01&to={LastYear}-12-30");
                 Log.Info($"evaluation: HTTP units {unitsCold.Ms:0} ms cold, {unitsWarm.Ms:0} ms warm; workbook {excelFirst.Ms:0} ms first, {excelWarm.Ms:0} ms warm ({excelWarm.Body.Length / 1024} KiB, {book.Worksheets.Count} sheets), {excelCold.Ms:0} ms with its tally");
                 problems.AddRange(server.Problems());
+                await server.DisposeAsync();
+                var screens = await ScreensBench.RunAsync(conn, dll, logPath);
                 return new EvaluationResult(pgInfo, database, o.EvalCases, fill, size, runs, unitsCold.Ms, unitsWarm.Ms, excelFirst.Ms, excelCold.Ms, excelWarm.Ms,
-                    excelWarm.Body.Length, book.Worksheets.Count, problems);
+                    excelWarm.Body.Length, book.Worksheets.Count, problems, screens);
             }
             finally
             {
@@ -186,6 +188,12 @@ public static class EvaluationBench
         }
         row("The year's Excel workbook in < 5 s", $"{F(r.ExcelColdMs)} ms over HTTP for a period computed in the same request; {F(r.ExcelWarmMs)} ms with the year's tally kept, {F(r.ExcelFirstMs)} ms the first time after start ({r.ExcelSheets} sheets, {r.ExcelBytes / 1024:N0} KiB)",
             "—", "—", Math.Max(r.ExcelColdMs, r.ExcelFirstMs) < 5000 ? "**yes**" : "**no**", "evaluation");
+        var s = r.Screens;
+        row($"Server time to load the queue and the dashboard with {s.CasesInDb:N0} cases in the database < 300 ms p95 on PostgreSQL",
+            $"queue p95 {F(s.QueueAll.P95, "0.0")} ms (all), {F(s.QueueOverdue.P95, "0.0")} ms (overdue, by deadline); dashboard p95 {F(s.Dashboard.P95, "0.0")} ms",
+            "—", "—", Math.Max(s.QueueAll.P95, Math.Max(s.QueueOverdue.P95, s.Dashboard.P95)) < 300 ? "**yes**" : "**no**", "evaluation");
+        row("(info) server memory per open dashboard session", s.RssPerSessionKiB is { } kib ? $"{F(kib, "0")} KiB RSS per session ({s.Sessions} sessions opened in Chromium: {F(s.RssBeforeMiB ?? 0, "0")} → {F(s.RssAfterMiB ?? 0, "0")} MiB)" : s.BrowserNote ?? "—",
+            "—", "—", "—", "evaluation");
     }
 
     public static void Section(EvaluationResult r, Action<string> L)
@@ -203,6 +211,21 @@ public static class EvaluationBench
         L("");
         L($"Over HTTP from the server on the same database (leader@ bearer token): `GET /api/evaluation/units?period=2025` {F(r.UnitsColdMs)} ms on first call (tally included), {F(r.UnitsWarmMs)} ms once the closed year is kept; `GET /api/evaluation/export.xlsx?period=2025` {F(r.ExcelFirstMs)} ms the first time after start (the spreadsheet code is compiled on first use), {F(r.ExcelWarmMs)} ms the second ({r.ExcelSheets} sheets, {r.ExcelBytes / 1024:N0} KiB); the workbook of a period not yet computed (2025-01-01 ~ 2025-12-30) {F(r.ExcelColdMs)} ms.");
         L(r.Problems.Count == 0 ? "Server log: no warnings or errors." : "Server log problems: " + string.Join("; ", r.Problems.Take(5)));
+        L("");
+        var s = r.Screens;
+        L("### 7. The web app's queue and dashboard over the same database");
+        L("");
+        L($"The newest 150,000 cases were then made current: reported over the last 365 days, and of those of the last 60 days 60 % reopened in the pool, with the dispatcher or the unit (a quarter overdue, a tenth supervised): {s.CasesInDb:N0} cases in the database, {s.OpenCases:N0} open, {s.LastMonth:N0} reported in the last 30 days. Timed in process with the server's own loading code, {30} runs after 5 warm-up runs, each on a fresh context: `CaseQueues.LoadAsync` (the counts of all eight queues plus one page of 50) for an operator, who sees every case, and `DashboardStats.LoadAsync` (today, open, overdue, supervised, on-time rate, 30 days by channel, category, district and day) for a leader.");
+        L("");
+        L("| Screen data | p50 | p95 | max |");
+        L("|---|---|---|---|");
+        L($"| queue: all (8 counts + newest 50) | {F(s.QueueAll.P50, "0.0")} ms | {F(s.QueueAll.P95, "0.0")} ms | {F(s.QueueAll.Max, "0.0")} ms |");
+        L($"| queue: overdue, by deadline | {F(s.QueueOverdue.P50, "0.0")} ms | {F(s.QueueOverdue.P95, "0.0")} ms | {F(s.QueueOverdue.Max, "0.0")} ms |");
+        L($"| dashboard | {F(s.Dashboard.P50, "0.0")} ms | {F(s.Dashboard.P95, "0.0")} ms | {F(s.Dashboard.Max, "0.0")} ms |");
+        L("");
+        L(s.RssPerSessionKiB is { } kib
+            ? $"Memory: the server started on this database with workstation GC and a 4 MiB gen-0 budget (`DOTNET_gcServer=0`, `DOTNET_GCgen0size=0x400000`, so RSS growth is memory kept rather than garbage not yet collected), one leader dashboard opened in headless Chromium (its own browser context), then {s.Sessions} more, each its own context and so its own circuit: server RSS {F(s.RssBeforeMiB ?? 0, "0")} MiB → {F(s.RssAfterMiB ?? 0, "0")} MiB, **{F(kib, "0")} KiB per open dashboard session**."
+            : "Memory per session: " + s.BrowserNote);
         L("");
     }
 }

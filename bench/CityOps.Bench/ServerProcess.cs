@@ -157,9 +157,12 @@ public sealed class ServerProcess : IAsyncDisposable
         return result;
     }
 
-    /// <summary>SIGTERM (graceful shutdown), then a hard kill after 15 s.</summary>
+    private int _disposed;
+
+    /// <summary>SIGTERM (graceful shutdown), then a hard kill after 15 s. A second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (!_process.HasExited)
         {
             try

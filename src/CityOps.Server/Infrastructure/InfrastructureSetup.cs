@@ -67,7 +67,6 @@ public static class InfrastructureSetup
         app.MapHealthChecks("/health").AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/scalar").AllowAnonymous();
-        app.MapGet("/", () => TypedResults.Redirect("/scalar")).ExcludeFromDescription();
     }
 }
 

@@ -1,4 +1,7 @@
+using CityOps.Server.Data;
 using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace CityOps.Server.Features.Cases.Pages;
 
@@ -9,21 +12,58 @@ public static class CaseQueues
 
     private static readonly CaseState[] WithUnit = [CaseState.Dispatched, CaseState.Handling, CaseState.Handled];
     private static readonly CaseState[] Checking = [CaseState.Feedback, CaseState.Verifying];
+    // Listed rather than "not closed, not voided", so the (state, reported) index serves the open queues.
+    private static readonly CaseState[] Open = Enum.GetValues<CaseState>().Where(s => s is not (CaseState.Closed or CaseState.Voided)).ToArray();
 
     public static IQueryable<Case> Apply(IQueryable<Case> q, string queue, CurrentUser u) => queue switch
     {
-        "mine" => q.Where(c => c.State != CaseState.Closed && c.State != CaseState.Voided
+        "mine" => q.Where(c => Open.Contains(c.State)
                                && (c.ClaimedById == u.Id || c.HandlerId == u.Id || c.TaskAssigneeId == u.Id || (u.UnitId != null && c.AssignedUnitId == u.UnitId && c.State == CaseState.Dispatched))),
         "pool" => q.Where(c => c.State == CaseState.Reported || c.State == CaseState.NeedsLocation),
         "dispatch" => q.Where(c => c.State == CaseState.Registered),
         "handling" => q.Where(c => WithUnit.Contains(c.State)),
         "verify" => q.Where(c => Checking.Contains(c.State)),
-        "overdue" => q.Where(c => c.Clock.OverdueRaised && c.State != CaseState.Closed && c.State != CaseState.Voided),
-        "supervised" => q.Where(c => c.SupervisionCount > 0 && c.State != CaseState.Closed && c.State != CaseState.Voided),
+        "overdue" => q.Where(c => Open.Contains(c.State) && c.Clock.OverdueRaised),
+        "supervised" => q.Where(c => Open.Contains(c.State) && c.SupervisionCount > 0),
         _ => q,
     };
 
     /// <summary>The queue a role starts in.</summary>
     public static string Default(CurrentUser u) =>
         u.IsIn(Roles.Operator) ? "pool" : u.IsIn(Roles.Dispatcher) ? "dispatch" : u.IsAnyOf([Roles.ShiftLead, Roles.Leader, Roles.Admin]) ? "overdue" : "mine";
+
+    public sealed record Filters(string? Category, string? Channel, string? Area, string Sort = "new");
+
+    public sealed record Page(IReadOnlyDictionary<string, int> Counts, int Total, IReadOnlyList<CaseViews.CaseSummary> Rows, string? FilterError);
+
+    /// <summary>What the queue screen shows: the count of every queue, and one page of one queue.</summary>
+    public static async Task<Page> LoadAsync(CityOpsDb db, ReferenceData r, Workflow.Clocks clocks, CurrentUser user, string queue, Filters f, int page, int pageSize,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        var visible = db.Cases.AsNoTracking().VisibleTo(user);
+        var counts = new Dictionary<string, int>();
+        foreach (var name in Names) counts[name] = await Apply(visible, name, user).CountAsync(ct);
+        string? error = null;
+        var q = Apply(visible, queue, user);
+        if (!string.IsNullOrWhiteSpace(f.Category))
+        {
+            if (r.CategoriesByCode.TryGetValue(f.Category.Trim(), out var cat)) q = q.Where(c => c.CategoryId == cat.Id);
+            else error = Messages.Format("ServiceCodeUnknown", f.Category);
+        }
+        if (!string.IsNullOrWhiteSpace(f.Channel))
+        {
+            if (r.ChannelsByCode.TryGetValue(f.Channel.Trim(), out var ch)) q = q.Where(c => c.ChannelId == ch.Id);
+            else error = Messages.Get("ChannelUnknown");
+        }
+        if (!string.IsNullOrWhiteSpace(f.Area))
+        {
+            var areaId = r.Areas.FirstOrDefault(a => a.Value.Code == f.Area.Trim()).Key;
+            if (areaId != 0) q = q.Where(c => c.DistrictId == areaId || c.SubdistrictId == areaId || c.CommunityId == areaId);
+            else error = Messages.Get("UnknownArea");
+        }
+        var total = await q.CountAsync(ct);
+        q = f.Sort == "due" ? q.OrderBy(c => c.Clock.DueAt == null).ThenBy(c => c.Clock.DueAt).ThenByDescending(c => c.Id) : q.OrderByDescending(c => c.Id);
+        var rows = await q.Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return new Page(counts, total, rows.Select(c => CaseViews.Summary(c, r, clocks, now)).ToList(), error);
+    }
 }
