@@ -33,7 +33,8 @@ public static class Record
         var (operators, dispatchers, handlers) = (Of("operator"), Of("dispatcher"), Of("handler"));
         if (conditions.Count == 0 || units.Count == 0 || cells.Count == 0) throw new BenchException("the seeded database has no conditions, units or cells");
 
-        var rng = new Random(7);
+        var rng = new Random(7 + firstYear);
+        long id = await ScalarAsync<long>(c, "SELECT coalesce(max(\"Id\"), 0) FROM \"Cases\"");
         var caseCopy = await c.BeginBinaryImportAsync("""
             COPY "Cases" ("Id", "Key", "State", "ChannelId", "CategoryId", "ConditionId", "Description", "Lat", "Lon", "CellId", "CommunityId", "SubdistrictId",
               "DistrictId", "AssignedUnitId", "RoutingReason", "ReportCount", "Pending", "ReportedAt", "UpdatedAt", "ClosedAt", "LastEventSeq", "LastEventHash",
@@ -42,7 +43,7 @@ public static class Record
             """);
         var events = new List<Ev>(16);
         var allEvents = new List<(long CaseId, Ev E)>(perYear * years * 10);
-        long id = 0;
+        var firstId = id;
         for (var y = firstYear; y < firstYear + years; y++)
         {
             var start = new DateTimeOffset(y, 1, 1, 0, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime();
@@ -115,7 +116,7 @@ public static class Record
         }
         await using (var seq = new NpgsqlCommand("SELECT setval(pg_get_serial_sequence('\"Cases\"', 'Id'), (SELECT max(\"Id\") FROM \"Cases\"))", c))
             await seq.ExecuteScalarAsync();
-        return ((int)id, allEvents.Count);
+        return ((int)(id - firstId), allEvents.Count);
     }
 
     /// <summary>One case's moves; shares follow a busy city's usual mix.</summary>

@@ -25,22 +25,39 @@ public static class ScreensBench
 {
     private const int Reps = 30;
 
-    public static async Task<ScreensResult> RunAsync(string conn, string dll, string logPath)
+    public static async Task<ScreensResult> RunAsync(BenchOptions o, string dll, string logPath)
     {
-        // Make the newest 150,000 cases look like a live city: spread over the last year, some open and overdue.
+        var database = $"cityops_screens_{DateTime.UtcNow:yyyyMMdd_HHmmss}";
+        var conn = Postgres.Builder(o.Pg!, database).ConnectionString;
+        await Postgres.CreateDatabaseAsync(o.Pg!, database);
+        try
+        {
+            var seeding = await ServerProcess.StartAsync(dll, conn, new Dictionary<string, string>(), logPath);
+            await seeding.DisposeAsync();
+            await Record.FillAsync(conn, 2025, 1, o.EvalCases);
+            return await MeasureAsync(conn, dll, logPath);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            if (!o.KeepDb) await Postgres.DropDatabaseAsync(o.Pg!, database);
+        }
+    }
+
+    private static async Task<ScreensResult> MeasureAsync(string conn, string dll, string logPath)
+    {
+        // A year of cases made to look like a live city: spread over the last year, some open and overdue.
         await using (var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(conn) { CommandTimeout = 0 }.ConnectionString))
         {
             await c.OpenAsync();
             await using var cmd = new NpgsqlCommand("""
-                WITH recent AS (SELECT "Id" FROM "Cases" ORDER BY "Id" DESC LIMIT 150000)
-                UPDATE "Cases" c SET "ReportedAt" = now() - random() * interval '365 days' FROM recent WHERE c."Id" = recent."Id";
-                WITH recent AS (SELECT "Id" FROM "Cases" ORDER BY "Id" DESC LIMIT 150000)
+                UPDATE "Cases" SET "ReportedAt" = now() - random() * interval '365 days';
                 UPDATE "Cases" c SET
                   "State" = (ARRAY['Reported','Registered','Dispatched','Handling','Feedback'])[1 + (c."Id" % 5)],
                   "ClosedAt" = NULL, "Clock_Step" = 'handle', "Clock_SegmentStart" = c."ReportedAt",
                   "Clock_DueAt" = now() + (random() * 96 - 24) * interval '1 hour', "Clock_WarnAt" = now() + (random() * 60 - 40) * interval '1 hour',
                   "Clock_OverdueRaised" = random() < 0.25, "SupervisionCount" = CASE WHEN random() < 0.1 THEN 1 ELSE 0 END
-                FROM recent WHERE c."Id" = recent."Id" AND c."ReportedAt" > now() - interval '60 days' AND random() < 0.6;
+                WHERE c."ReportedAt" > now() - interval '60 days' AND random() < 0.6;
                 UPDATE "Cases" SET "ClosedAt" = "ReportedAt" + interval '2 days' WHERE "State" = 'Closed' AND "ReportedAt" > now() - interval '400 days';
                 ANALYZE "Cases";
                 """, c);
