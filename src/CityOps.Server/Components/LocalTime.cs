@@ -9,6 +9,8 @@ public sealed class LocalTime(IOptions<CalendarOptions> calendar)
 {
     private readonly TimeZoneInfo _zone = TimeZoneInfo.FindSystemTimeZoneById(calendar.Value.TimeZone);
 
+    public TimeZoneInfo Zone => _zone;
+
     public string Show(DateTimeOffset? t) =>
         t is { } v ? TimeZoneInfo.ConvertTime(v, _zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "—";
 

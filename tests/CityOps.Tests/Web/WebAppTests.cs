@@ -105,6 +105,13 @@ public sealed class WebAppTests
             await Assertions.Expect(op.GetByTestId($"case-{id}")).ToBeVisibleAsync();
             await Assertions.Expect(op.GetByTestId($"case-{earlier}")).ToHaveClassAsync(new Regex("green|yellow|red"));
             await op.ShotAsync("queues");
+            await op.GetByTestId("filter-unit").FillAsync("no-such-unit");
+            await op.GetByRole(AriaRole.Button, new() { Name = "筛选" }).ClickAsync();
+            await Assertions.Expect(op.Locator(".filters .field-error")).ToBeVisibleAsync();
+            await op.GetByTestId("filter-unit").FillAsync("city-municipal");
+            await op.GetByRole(AriaRole.Button, new() { Name = "筛选" }).ClickAsync();
+            await Assertions.Expect(op.Locator(".filters .field-error")).ToHaveCountAsync(0);
+            await Assertions.Expect(op.GetByTestId($"case-{id}")).ToBeVisibleAsync();
 
             await op.GotoAsync("map");
             await op.ReadyAsync();

@@ -7,6 +7,7 @@ window.cityopsMap = (() => {
     District: { color: '#12324f', weight: 2.5, fill: false },
     Subdistrict: { color: '#0b5cad', weight: 1.5, fill: false, dashArray: '4 3' },
     Community: { color: '#7a8ca3', weight: 0.8, fill: true, fillOpacity: 0.03 },
+    Cell: { color: '#b0bac6', weight: 0.4, fill: false },
   };
   const icon = (c) => L.divIcon({ className: 'case-marker', html: `<span style="background:${colours[c.status] || colours.None}"></span>`, iconSize: [14, 14] });
 
@@ -14,6 +15,15 @@ window.cityopsMap = (() => {
     map = L.map(el, { preferCanvas: true, zoomControl: true, maxZoom: 18, minZoom: 8 }).setView([24.48, 118.12], 11);
     if (o.tileUrl) L.tileLayer(o.tileUrl, { attribution: o.attribution || '', maxZoom: 18 }).addTo(map);
     control = L.control.layers(null, null, { collapsed: false }).addTo(map);
+    // The grid (thousands of cells) is fetched only when its layer is switched on.
+    const cells = L.layerGroup();
+    control.addOverlay(cells, o.labels.Cell);
+    map.on('overlayadd', e => {
+      if (e.layer !== cells || cells.getLayers().length) return;
+      fetch(`api/areas/layers/Cell?coordinateSystem=${o.coordinateSystem}`, { credentials: 'same-origin' })
+        .then(r => r.ok ? r.json() : null)
+        .then(fc => { if (fc) cells.addLayer(L.geoJSON(fc, { style: styles.Cell, onEachFeature: (f, l) => l.bindTooltip(`${f.properties.name} ${f.properties.code}`, { sticky: true }) })); });
+    });
     for (const level of ['District', 'Subdistrict', 'Community']) {
       fetch(`api/areas/layers/${level}?coordinateSystem=${o.coordinateSystem}`, { credentials: 'same-origin' })
         .then(r => r.ok ? r.json() : null)

@@ -32,7 +32,8 @@ public static class CaseQueues
     public static string Default(CurrentUser u) =>
         u.IsIn(Roles.Operator) ? "pool" : u.IsIn(Roles.Dispatcher) ? "dispatch" : u.IsAnyOf([Roles.ShiftLead, Roles.Leader, Roles.Admin]) ? "overdue" : "mine";
 
-    public sealed record Filters(string? Category, string? Channel, string? Area, string Sort = "new");
+    public sealed record Filters(string? Category, string? Channel, string? Area, string Sort = "new", string? Unit = null, DateOnly? From = null, DateOnly? To = null,
+        TimeZoneInfo? Zone = null);
 
     public sealed record Page(IReadOnlyDictionary<string, int> Counts, int Total, IReadOnlyList<CaseViews.CaseSummary> Rows, string? FilterError);
 
@@ -60,6 +61,19 @@ public static class CaseQueues
             var areaId = r.Areas.FirstOrDefault(a => a.Value.Code == f.Area.Trim()).Key;
             if (areaId != 0) q = q.Where(c => c.DistrictId == areaId || c.SubdistrictId == areaId || c.CommunityId == areaId);
             else error = Messages.Get("UnknownArea");
+        }
+        if (!string.IsNullOrWhiteSpace(f.Unit))
+        {
+            var unit = r.Units.Values.FirstOrDefault(u => u.Code.Equals(f.Unit.Trim(), StringComparison.OrdinalIgnoreCase));
+            if (unit is not null) q = q.Where(c => c.AssignedUnitId == unit.Id);
+            else error = Messages.Get("UnknownUnit");
+        }
+        if (f.From > f.To) error = Messages.Get("PeriodReversed");
+        else if (f.Zone is { } zone)
+        {
+            DateTimeOffset Start(DateOnly d) => new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), zone.GetUtcOffset(d.ToDateTime(TimeOnly.MinValue))).ToUniversalTime();
+            if (f.From is { } from) { var t = Start(from); q = q.Where(c => c.ReportedAt >= t); }
+            if (f.To is { } to) { var t = Start(to.AddDays(1)); q = q.Where(c => c.ReportedAt < t); }
         }
         var total = await q.CountAsync(ct);
         q = f.Sort == "due" ? q.OrderBy(c => c.Clock.DueAt == null).ThenBy(c => c.Clock.DueAt).ThenByDescending(c => c.Id) : q.OrderByDescending(c => c.Id);
