@@ -184,6 +184,61 @@ public sealed class WebAppTests
         }
     }
 
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task The_administrator_issues_a_channel_key_once_and_edits_the_routing_table(string db)
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
+        try
+        {
+            var op = await browser.SignInAsync(app.BaseUrl, "operator");
+            await op.GotoAsync("admin");
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByRole(AriaRole.Alert)).ToContainTextAsync("无权");
+
+            var admin = await browser.SignInAsync(app.BaseUrl, "admin");
+            await admin.GotoAsync("admin?tab=channels");
+            await admin.ReadyAsync();
+            await admin.GetByTestId("rotate-wechat").ClickAsync();
+            var shown = await admin.GetByTestId("new-key").Locator("code").InnerTextAsync();
+            var key = shown[(shown.IndexOf(':', StringComparison.Ordinal) + 2)..];
+            await admin.ShotAsync("admin-channels");
+            // The new key works at once; the demo key it replaced does not.
+            var citizen = app.CreateClient();
+            var at = Api.PointIn("350203");
+            var form = Api.Report("C0106", at);
+            form["api_key"] = key;
+            Assert.Equal(System.Net.HttpStatusCode.Created, (await citizen.PostOpen311Async(form)).StatusCode);
+            form["api_key"] = "demo-wechat-key";
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await citizen.PostOpen311Async(form)).StatusCode);
+            await admin.ReloadAsync();
+            await admin.ReadyAsync();
+            await Assertions.Expect(admin.GetByTestId("new-key")).ToHaveCountAsync(0); // shown once
+
+            await admin.GotoAsync("admin?tab=routing");
+            await admin.ReadyAsync();
+            var before = await admin.GetByTestId("rules").Locator("tbody tr").CountAsync();
+            await admin.GetByTestId("rule-area").FillAsync("350203");
+            await admin.GetByTestId("rule-category").FillAsync("C0106");
+            await admin.GetByTestId("rule-unit").FillAsync("no-such-unit");
+            await admin.GetByTestId("rule-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("rule-error-unitCode")).ToBeVisibleAsync();
+            await Assertions.Expect(admin.GetByTestId("rule-area")).ToHaveValueAsync("350203"); // nothing typed is lost
+            await admin.GetByTestId("rule-unit").FillAsync("d350203-squad");
+            await admin.GetByTestId("rule-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("rules").Locator("tbody tr")).ToHaveCountAsync(before + 1);
+            await admin.ShotAsync("admin-routing");
+            await admin.GotoAsync("admin?tab=calendar");
+            await admin.ReadyAsync();
+            await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "2026-10-01", Exact = false }).First).ToBeVisibleAsync();
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
     private static async Task<string?> HandlerLabelAsync(IPage page)
     {
         var labels = await page.GetByTestId("input-handler").Locator("option").AllInnerTextsAsync();

@@ -47,7 +47,7 @@ public static class ChannelEndpoints
         return TypedResults.Ok(new ChannelRow(c.Id, c.Code, c.NameZh, c.NameEn, c.SourceType, c.Active, c.ApiKeyPrefix, c.ApiKeyCreatedAt));
     }
 
-    private static async Task<Results<Ok<NewKey>, NotFound>> RotateKeyAsync(string code, CityOpsDb db, ReferenceDataCache cache, TimeProvider clock, CancellationToken ct)
+    internal static async Task<Results<Ok<NewKey>, NotFound>> RotateKeyAsync(string code, CityOpsDb db, ReferenceDataCache cache, TimeProvider clock, CancellationToken ct)
     {
         var c = await db.Channels.FirstOrDefaultAsync(x => x.Code == code, ct);
         if (c is null) return TypedResults.NotFound();

@@ -44,7 +44,7 @@ public static class RoutingEndpoints
             unit is null ? null : Messages.Pick(unit.NameZh, unit.NameEn), o.Reason, RoutingText.Label(o.Reason), RoutingText.Detail(o, r), wLat, wLon));
     }
 
-    private static async Task<Ok<List<RuleDto>>> ListAsync(CityOpsDb db, CancellationToken ct) =>
+    internal static async Task<Ok<List<RuleDto>>> ListAsync(CityOpsDb db, CancellationToken ct) =>
         TypedResults.Ok(await db.RoutingRules.AsNoTracking().OrderBy(x => x.Id)
             .Select(x => new RuleDto(x.Id,
                 db.Areas.Where(a => a.Id == x.AreaId).Select(a => a.Code).FirstOrDefault(),
@@ -52,7 +52,7 @@ public static class RoutingEndpoints
                 x.UnitId, db.Units.Where(u => u.Id == x.UnitId).Select(u => u.Code).First(), x.Note))
             .ToListAsync(ct));
 
-    private static async Task<Results<Created<RuleDto>, ValidationProblem>> CreateAsync(RuleInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    internal static async Task<Results<Created<RuleDto>, ValidationProblem>> CreateAsync(RuleInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         int? areaId = null, categoryId = null;
@@ -74,7 +74,7 @@ public static class RoutingEndpoints
         return TypedResults.Created($"/api/admin/routing-rules/{rule.Id}", new RuleDto(rule.Id, input.AreaCode, input.Category, rule.UnitId, input.UnitCode, rule.Note));
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(int id, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    internal static async Task<Results<NoContent, NotFound>> DeleteAsync(int id, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
     {
         var n = await db.RoutingRules.Where(x => x.Id == id).ExecuteDeleteAsync(ct);
         cache.Invalidate();
