@@ -123,7 +123,18 @@ public sealed class WebAppTests
             await leader.GotoAsync("evaluation");
             await leader.ReadyAsync();
             await Assertions.Expect(leader.GetByTestId("scores")).ToBeVisibleAsync();
+            // From a number to exactly its cases; from a name to its trend.
+            await leader.GetByTestId("drill-city-municipal-handled").ClickAsync();
+            await Assertions.Expect(leader.GetByTestId($"drill-case-{id}")).ToBeVisibleAsync();
+            await Assertions.Expect(leader.GetByTestId("drill").Locator("tbody tr")).ToHaveCountAsync(1);
+            await leader.GetByTestId("row-city-municipal").GetByRole(AriaRole.Button).First.ClickAsync();
+            await Assertions.Expect(leader.GetByTestId("trend").Locator("canvas")).ToHaveCountAsync(1);
             await leader.ShotAsync("evaluation");
+
+            // The closed case waits in the callback queue.
+            await op.GotoAsync("callbacks");
+            await op.ReadyAsync();
+            await Assertions.Expect(op.GetByTestId($"callback-{id}")).ToBeVisibleAsync();
         }
         finally
         {

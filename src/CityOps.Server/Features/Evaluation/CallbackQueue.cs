@@ -16,25 +16,34 @@ public static class CallbackQueue
     public sealed record Item(long CaseId, string Category, string CategoryName, string Description, DateTimeOffset ClosedAt, int? UnitId,
         string? UnitName, string? ReporterName, string? ReporterPhone, string? StatusNotes);
 
+    /// <summary>Who works the callback queue.</summary>
+    public static readonly string[] Callers = [Roles.Operator, Roles.ShiftLead, Roles.Leader, Roles.Admin];
+
     public static async Task<Results<Ok<CaseEndpoints.Paged<Item>>, ValidationProblem, ForbidHttpResult>> ListAsync(
         HttpContext http, CityOpsDb db, ReferenceDataCache cache, int page = 1, int pageSize = 50, CancellationToken ct = default)
     {
         var user = CurrentUser.From(http.User);
-        if (!user.IsAnyOf([Roles.Operator, Roles.ShiftLead, Roles.Leader, Roles.Admin])) return TypedResults.Forbid();
+        if (!user.IsAnyOf(Callers)) return TypedResults.Forbid();
         if (page is < 1 or > 100_000 || pageSize is < 1 or > 500)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [page < 1 || page > 100_000 ? "page" : "pageSize"] = [Messages.Get("PageInvalid")] });
+        var (items, total) = await LoadAsync(db, await cache.GetAsync(ct), user, page, pageSize, ct);
+        return TypedResults.Ok(new CaseEndpoints.Paged<Item>(items, total, page, pageSize));
+    }
+
+    /// <summary>One page of the queue, oldest closure first; reporters masked for roles that need not see them.</summary>
+    public static async Task<(List<Item> Items, int Total)> LoadAsync(CityOpsDb db, ReferenceData r, CurrentUser user, int page, int pageSize, CancellationToken ct)
+    {
         var q = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed && c.CallbackAt == null);
         var total = await q.CountAsync(ct);
         var rows = await q.OrderBy(c => c.ClosedAt).ThenBy(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(c => new { Case = c, Reporter = c.Reports.OrderBy(r => r.Id).Select(r => new { r.ReporterName, r.ReporterPhone }).FirstOrDefault() })
+            .Select(c => new { Case = c, Reporter = c.Reports.OrderBy(x => x.Id).Select(x => new { x.ReporterName, x.ReporterPhone }).FirstOrDefault() })
             .ToListAsync(ct);
-        var r = await cache.GetAsync(ct);
         var personal = user.SeesPersonalData;
         var items = rows.Select(x => new Item(x.Case.Id, r.Categories[x.Case.CategoryId].ServiceCode,
             Messages.Pick(r.Categories[x.Case.CategoryId].NameZh, r.Categories[x.Case.CategoryId].NameEn), x.Case.Description, x.Case.ClosedAt!.Value,
             x.Case.AssignedUnitId, x.Case.AssignedUnitId is { } u && r.Units.TryGetValue(u, out var unit) ? Messages.Pick(unit.NameZh, unit.NameEn) : null,
             personal ? x.Reporter?.ReporterName : Mask.Name(x.Reporter?.ReporterName), personal ? x.Reporter?.ReporterPhone : Mask.Phone(x.Reporter?.ReporterPhone),
             x.Case.StatusNotes)).ToList();
-        return TypedResults.Ok(new CaseEndpoints.Paged<Item>(items, total, page, pageSize));
+        return (items, total);
     }
 }

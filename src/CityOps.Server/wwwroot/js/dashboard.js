@@ -36,3 +36,16 @@ window.cityopsDashboard = (() => {
   };
 })();
 window.addEventListener('resize', () => window.cityopsDashboard.resize());
+
+// One subject's score and rates period by period (evaluation page).
+window.cityopsTrend = (el, labels, series) => {
+  el.closest('.trend')?.classList.remove('hidden'); // drawn into a visible box, or it has no width
+  const chart = echarts.getInstanceByDom(el) || echarts.init(el);
+  chart.setOption({
+    tooltip: { trigger: 'axis' }, legend: { data: series.map(s => s.name) }, animation: false,
+    grid: { left: 8, right: 16, top: 30, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: labels }, yAxis: { type: 'value', min: 0, max: 100 },
+    series: series.map(s => ({ name: s.name, type: 'line', data: s.values, connectNulls: false })),
+  }, true);
+  chart.resize();
+};
