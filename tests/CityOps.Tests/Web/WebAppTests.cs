@@ -239,6 +239,25 @@ public sealed class WebAppTests
             await admin.GetByTestId("rule-add").ClickAsync();
             await Assertions.Expect(admin.GetByTestId("rules").Locator("tbody tr")).ToHaveCountAsync(before + 1);
             await admin.ShotAsync("admin-routing");
+            // A condition's time limit and a person's roles, edited in place.
+            await admin.GotoAsync("admin?tab=categories");
+            await admin.ReadyAsync();
+            await admin.GetByTestId("limit-edit-C0106-02").ClickAsync();
+            await admin.GetByTestId("limit-value").FillAsync("6");
+            await admin.GetByTestId("limit-unit").SelectOptionAsync("WorkingHours");
+            await admin.GetByTestId("limit-save").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("limit-text-C0106-02")).ToContainTextAsync("6");
+            await admin.GotoAsync("admin?tab=users");
+            await admin.ReadyAsync();
+            var row = admin.GetByTestId("user-inspector@demo.cityops");
+            await row.GetByTestId("roles-edit-inspector@demo.cityops").ClickAsync();
+            await admin.GetByTestId("roles-value").FillAsync("inspector, mayor");
+            await admin.GetByTestId("roles-save").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("roles-error")).ToContainTextAsync("mayor");
+            await admin.GetByTestId("roles-value").FillAsync("inspector, streetchief");
+            await admin.GetByTestId("roles-save").ClickAsync();
+            await Assertions.Expect(row.GetByTestId("roles-text")).ToContainTextAsync("streetchief");
+
             await admin.GotoAsync("admin?tab=calendar");
             await admin.ReadyAsync();
             await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "2026-10-01", Exact = false }).First).ToBeVisibleAsync();

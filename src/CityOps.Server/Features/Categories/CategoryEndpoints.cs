@@ -50,7 +50,7 @@ public static class CategoryEndpoints
         return TypedResults.Created($"/api/categories?q={serviceCode}", ToDto(c, major));
     }
 
-    private static async Task<Results<Ok<CategoryDto>, NotFound, ValidationProblem>> UpdateAsync(string serviceCode, CategoryInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    internal static async Task<Results<Ok<CategoryDto>, NotFound, ValidationProblem>> UpdateAsync(string serviceCode, CategoryInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
     {
         var c = await db.Categories.Include(x => x.Conditions).Include(x => x.Major).FirstOrDefaultAsync(x => x.ServiceCode == serviceCode, ct);
         if (c is null) return TypedResults.NotFound();

@@ -65,7 +65,7 @@ public static class UserEndpoints
         return TypedResults.Created($"/api/admin/users/{user.Id}", new UserRow(user.Id, user.Email!, user.DisplayName, user.UnitId, user.AreaId, body.Roles!));
     }
 
-    private static async Task<Results<Ok<UserRow>, NotFound, ValidationProblem>> UpdateAsync(string id, UpdateUser body, UserManager<AppUser> users, CityOpsDb db)
+    internal static async Task<Results<Ok<UserRow>, NotFound, ValidationProblem>> UpdateAsync(string id, UpdateUser body, UserManager<AppUser> users, CityOpsDb db)
     {
         var user = await users.FindByIdAsync(id);
         if (user is null) return TypedResults.NotFound();
