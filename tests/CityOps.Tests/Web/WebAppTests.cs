@@ -15,12 +15,12 @@ public sealed class WebAppTests
         await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
         try
         {
-            // A citizen reported a loose manhole cover on the website earlier.
+            // A citizen reported an ownerless manhole cover (not dispatched automatically) on the website earlier.
             var cells = Api.CellsOf("350203");
             (double Lon, double Lat) at;
             do at = Api.PointIn("350203");
             while (!cells.Any(c => c.Geometry.Contains(c.Geometry.Factory.CreatePoint(new NetTopologySuite.Geometries.Coordinate(at.Lon, at.Lat + 0.00055)))));
-            var earlier = await app.CreateClient().ReportAsync("C0106", at);
+            var earlier = await app.CreateClient().ReportAsync("C0113", at);
 
             // The shift lead's big screen is open; it must follow what happens without a reload.
             var screen = await browser.SignInAsync(app.BaseUrl, "shiftlead", width: 1600, height: 1000);
@@ -36,8 +36,8 @@ public sealed class WebAppTests
             await op.GetByTestId("input-channel").SelectOptionAsync("hotline12345");
             await op.GetByTestId("input-caller").FillAsync("王先生");
             await op.GetByTestId("input-phone").FillAsync("13800138000");
-            await op.GetByTestId("input-category").PressSequentiallyAsync("井盖");
-            await op.GetByTestId("category-matches").GetByRole(AriaRole.Button, new() { Name = "C0106" }).ClickAsync();
+            await op.GetByTestId("input-category").PressSequentiallyAsync("无主井盖");
+            await op.GetByTestId("category-matches").GetByRole(AriaRole.Button, new() { Name = "C0113" }).ClickAsync();
             await op.GetByTestId("input-description").FillAsync("人行道井盖松动，踩上去会响");
             await op.GetByTestId("input-lat").FillAsync((at.Lat + 0.00055).ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture));
             await op.GetByTestId("input-lon").FillAsync(at.Lon.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture));
@@ -54,10 +54,22 @@ public sealed class WebAppTests
             await op.GetByTestId("action-register").ClickAsync();
             await op.GetByTestId("confirm-move").ClickAsync(); // no condition chosen: refused next to the field
             await Assertions.Expect(op.GetByTestId("error-condition")).ToBeVisibleAsync();
-            await op.GetByTestId("input-condition").SelectOptionAsync("02");
+            await op.GetByTestId("input-condition").SelectOptionAsync("01");
             await op.GetByTestId("confirm-move").ClickAsync();
-            await Assertions.Expect(op.GetByTestId("state")).ToHaveTextAsync("已派遣");
+            await Assertions.Expect(op.GetByTestId("state")).ToHaveTextAsync("待派遣");
+            await Assertions.Expect(op.GetByTestId("case-map")).ToHaveAttributeAsync("data-ready", "1");
             await op.ShotAsync("case-file");
+
+            // The dispatcher sends it to the municipal division.
+            var dispatcher = await browser.SignInAsync(app.BaseUrl, "dispatcher");
+            await Assertions.Expect(dispatcher.GetByTestId($"case-{id}")).ToBeVisibleAsync(); // "to dispatch" is the dispatcher's queue
+            await dispatcher.GotoAsync($"cases/{id}");
+            await dispatcher.ReadyAsync();
+            await dispatcher.GetByTestId("action-dispatch").ClickAsync();
+            var municipal = (await dispatcher.GetByTestId("input-unit").Locator("option").AllInnerTextsAsync()).First(l => l.EndsWith("(city-municipal)", StringComparison.Ordinal));
+            await dispatcher.GetByTestId("input-unit").SelectOptionAsync(new SelectOptionValue { Label = municipal });
+            await dispatcher.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(dispatcher.GetByTestId("state")).ToHaveTextAsync("已派遣");
 
             // The department assigns its handler.
             var unit = await browser.SignInAsync(app.BaseUrl, "department");

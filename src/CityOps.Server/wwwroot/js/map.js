@@ -77,3 +77,17 @@ window.cityopsPicker = (() => {
     },
   };
 })();
+
+// The case file's map: the place of one case among the district boundaries.
+window.cityopsSpot = (el, o, lat, lon) => {
+  if (el._map) el._map.remove();
+  const map = el._map = L.map(el, { maxZoom: 18, minZoom: 8 }).setView([lat, lon], 15);
+  if (o.tileUrl) L.tileLayer(o.tileUrl, { attribution: o.attribution || '', maxZoom: 18 }).addTo(map);
+  for (const level of ['District', 'Community']) {
+    fetch(`api/areas/layers/${level}?coordinateSystem=${o.coordinateSystem}`, { credentials: 'same-origin' })
+      .then(r => r.ok ? r.json() : null)
+      .then(fc => { if (fc) L.geoJSON(fc, { style: { color: level === 'District' ? '#12324f' : '#7a8ca3', weight: level === 'District' ? 2 : 0.8, fill: false } }).addTo(map); });
+  }
+  L.marker([lat, lon]).addTo(map);
+  el.dataset.ready = '1';
+};
