@@ -31,6 +31,8 @@ public static class Browser
     {
         var exe = Executable;
         if (exe is null) Assert.Skip("Chromium is not installed (apt-get install chromium, or set CITYOPS_CHROMIUM)");
+        // Two cores run the server, the database, the browser and the tests: give each expectation time.
+        Assertions.SetDefaultExpectTimeout(15_000);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new()
         {

@@ -80,7 +80,8 @@ window.cityopsPicker = (() => {
 
 // The case file's map: the place of one case among the district boundaries.
 window.cityopsSpot = (el, o, lat, lon) => {
-  if (el._map) el._map.remove();
+  if (el._map) { el._map.remove(); el._map = null; }
+  if (el._leaflet_id) delete el._leaflet_id; // an element Blazor reused from an earlier map
   const map = el._map = L.map(el, { maxZoom: 18, minZoom: 8 }).setView([lat, lon], 15);
   if (o.tileUrl) L.tileLayer(o.tileUrl, { attribution: o.attribution || '', maxZoom: 18 }).addTo(map);
   for (const level of ['District', 'Community']) {
