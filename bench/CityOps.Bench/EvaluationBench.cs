@@ -173,7 +173,8 @@ public static class EvaluationBench
         return (ms, body);
     }
 
-    private static async Task<AuthenticationHeaderValue> LoginAsync(HttpClient http, string login)
+    /// <summary>A bearer token for a demo account (Development seeds them).</summary>
+    public static async Task<AuthenticationHeaderValue> LoginAsync(HttpClient http, string login)
     {
         var json = JsonSerializer.Serialize(new { email = $"{login}@demo.cityops", password = "Demo-2026!" });
         using var r = await http.PostAsync(new Uri("/api/auth/login", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));

@@ -302,15 +302,7 @@ public static class LoopBench
             return d;
         }
 
-        private async Task<AuthenticationHeaderValue> LoginAsync(string login)
-        {
-            var json = JsonSerializer.Serialize(new { email = $"{login}@demo.cityops", password = "Demo-2026!" });
-            using var r = await _http.PostAsync(new Uri("/api/auth/login", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
-            var body = await r.Content.ReadAsStringAsync();
-            if (!r.IsSuccessStatusCode) throw new BenchException($"login as {login}@: {(int)r.StatusCode} {body}");
-            using var doc = JsonDocument.Parse(body);
-            return new AuthenticationHeaderValue("Bearer", doc.RootElement.GetProperty("accessToken").GetString());
-        }
+        private Task<AuthenticationHeaderValue> LoginAsync(string login) => EvaluationBench.LoginAsync(_http, login);
 
         public long[] CompletedIds() { lock (_lock) return [.. _completed]; }
 

@@ -42,7 +42,8 @@ public static class WebAppSetup
             var culture = Infrastructure.InfrastructureSetup.SupportedCultures.FirstOrDefault(c => c.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Name ?? "zh-CN";
             http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName, CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
                 new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
-            return TypedResults.LocalRedirect(returnUrl is { Length: > 0 } u && u.StartsWith('/') && !u.StartsWith("//", StringComparison.Ordinal) ? "~" + u : "~/");
+            var local = returnUrl is { Length: > 0 } u && u[0] == '/' && (u.Length == 1 || (u[1] != '/' && u[1] != '\\'));
+            return TypedResults.LocalRedirect(local ? "~" + returnUrl : "~/");
         }).ExcludeFromDescription();
     }
 }

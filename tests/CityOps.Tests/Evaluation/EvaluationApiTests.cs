@@ -159,6 +159,18 @@ public sealed class EvaluationApiTests
             if (field.Length > 0) Assert.NotNull((await response.JsonAsync())["errors"]![field]);
         }
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync("/api/evaluation/units?period=2026")).StatusCode);
+        // The map layers behind the web app, and its language switch, refuse what they cannot serve.
+        Assert.Equal(HttpStatusCode.BadRequest, (await leader.GetAsync("/api/areas/layers/Planet")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await leader.GetAsync("/api/areas/layers/District?coordinateSystem=Mars")).StatusCode);
+        var district = await (await leader.GetAsync("/api/areas/layers/District?coordinateSystem=GCJ02")).JsonAsync();
+        Assert.Equal(6, district["features"]!.AsArray().Count);
+        var noRedirect = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        foreach (var (returnUrl, expected) in new[] { ("/cases", "/cases"), ("//evil.example", "/"), ("/\\evil.example", "/"), ("https://evil.example", "/") })
+        {
+            var switched = await noRedirect.GetAsync($"/culture/en?returnUrl={Uri.EscapeDataString(returnUrl)}");
+            Assert.Equal(HttpStatusCode.Redirect, switched.StatusCode);
+            Assert.Equal(expected, switched.Headers.Location!.OriginalString);
+        }
         var noWeights = await leader.PostAsJsonAsync("/api/evaluation/schemes", new { name = "x", effectiveFrom = "2099-01-01" });
         Assert.Equal(HttpStatusCode.BadRequest, noWeights.StatusCode);
         var badCounter = await leader.PostAsJsonAsync("/api/evaluation/schemes", new

@@ -113,6 +113,17 @@ public sealed class ScoringTests
         Assert.Equal(1L, board.Get(Subject.ForPerson("h1"))[(int)Counter.Submitted]);
     }
 
+    [Fact]
+    public void A_report_through_the_inspectors_channel_is_not_a_missed_report()
+    {
+        var board = new Scoreboard();
+        var tally = new CaseTally(new Patrols(new Dictionary<string, int?> { ["insp1"] = Cell }));
+        var head = new CaseHead(1, T0, Cell, Community, Sub, District);
+        tally.Tally(head, [E(0, "report", "channel:inspector"), E(5, "register", "op1", CaseState.Reported)], board);
+        tally.Tally(head with { Id = 2 }, [E(0, "report", "channel:app"), E(5, "register", "op1", CaseState.Reported)], board);
+        Assert.Equal(1L, board.Get(Subject.ForPerson("insp1"))[(int)Counter.MissedReports]); // only the citizen's app report
+    }
+
     [Theory]
     [InlineData(Counter.OverdueUnhandled, new long[] { 3 }, new long[] { 1 })]
     [InlineData(Counter.SupervisionOrders, new long[] { 2, 3 }, new long[] { 1, 2 })]

@@ -22,6 +22,9 @@ public sealed class Patrols(IReadOnlyDictionary<string, int?> inspectors)
 
     public bool IsInspector(string? userId) => userId is not null && inspectors.ContainsKey(userId);
 
+    /// <summary>Found on patrol: by an inspector's account or through the inspectors' channel.</summary>
+    public bool FoundByInspector(string? reporter) => IsInspector(reporter) || reporter == "channel:inspector";
+
     /// <summary>The inspectors of the most specific of the case's areas that has any.</summary>
     public IEnumerable<string> For(CaseHead c)
     {
@@ -144,7 +147,7 @@ public sealed class CaseTally(Patrols patrols)
 
         if (reporter is not null && !reporter.StartsWith("channel:", StringComparison.Ordinal) && reporter != "system")
             Person(sink, c, reporter, Counter.ReportsFiled, registered ? Counter.ValidReports : null);
-        if (registered && !patrols.IsInspector(reporter))
+        if (registered && !patrols.FoundByInspector(reporter))
             foreach (var inspector in patrols.For(c))
                 Person(sink, c, inspector, Counter.MissedReports, null);
     }
