@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CityOps.Tests.Support;
 using Microsoft.Playwright;
@@ -261,6 +264,8 @@ public sealed class WebAppTests
             await Assertions.Expect(admin.GetByTestId("limit-text-C0106-02")).ToContainTextAsync("6");
             await admin.GotoAsync("admin?tab=users");
             await admin.ReadyAsync();
+            await admin.GetByTestId("user-filter-text").FillAsync("inspector@");
+            await admin.GetByTestId("user-filter").ClickAsync();
             var row = admin.GetByTestId("user-inspector@demo.cityops");
             await row.GetByTestId("roles-edit-inspector@demo.cityops").ClickAsync();
             await admin.GetByTestId("roles-value").FillAsync("inspector, mayor");
@@ -273,6 +278,109 @@ public sealed class WebAppTests
             await admin.GotoAsync("admin?tab=calendar");
             await admin.ReadyAsync();
             await Assertions.Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "2026-10-01", Exact = false }).First).ToBeVisibleAsync();
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task The_administrator_creates_a_unit_a_user_and_a_minor_class_and_gives_a_street_chief_more_streets(string db)
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
+        try
+        {
+            var admin = await browser.SignInAsync(app.BaseUrl, "admin");
+            var api = await app.SignInAsync("admin");
+
+            // A new department under a superior that does not exist: refused next to the field, nothing typed lost, nothing saved.
+            await admin.GotoAsync("admin?tab=units");
+            await admin.ReadyAsync();
+            await admin.GetByTestId("unit-new").Locator("summary").ClickAsync();
+            await admin.GetByTestId("unit-code").FillAsync("city-lighting");
+            await admin.GetByTestId("unit-name-zh").FillAsync("市路灯管理所");
+            await admin.GetByTestId("unit-name-en").FillAsync("Street lighting office");
+            await admin.GetByTestId("unit-kind").SelectOptionAsync("Department");
+            await admin.GetByTestId("unit-parent").FillAsync("no-such-unit");
+            await admin.GetByTestId("unit-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("unit-error-parentId")).ToBeVisibleAsync();
+            await Assertions.Expect(admin.GetByTestId("unit-name-zh")).ToHaveValueAsync("市路灯管理所");
+            Assert.DoesNotContain((await api.GetFromJsonAsync<JsonArray>("/api/units"))!, u => u!["code"]!.GetValue<string>() == "city-lighting");
+            await admin.GetByTestId("unit-parent").FillAsync("city-municipal");
+            await admin.GetByTestId("unit-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("unit-saved")).ToContainTextAsync("city-lighting");
+            await Assertions.Expect(admin.GetByTestId("unit-city-lighting")).ToContainTextAsync("city-municipal");
+            var units = (await api.GetFromJsonAsync<JsonArray>("/api/units"))!;
+            var lighting = units.Single(u => u!["code"]!.GetValue<string>() == "city-lighting")!;
+            Assert.Equal("Department", lighting["kind"]!.GetValue<string>());
+            Assert.Equal(units.Single(u => u!["code"]!.GetValue<string>() == "city-municipal")!["id"]!.GetValue<int>(), lighting["parentId"]!.GetValue<int>());
+
+            // A community street chief takes on one more street; the list of streets is what the API then gives.
+            var chief = units.First(u => u!["kind"]!.GetValue<string>() == "StreetChief" && u["streetChiefLevel"]?.GetValue<string>() == "Community")!;
+            var chiefCode = chief["code"]!.GetValue<string>();
+            var streets = chief["streets"]!.AsArray().Select(s => s!.GetValue<string>()).ToList();
+            await admin.GetByTestId("unit-filter-text").FillAsync(chiefCode);
+            await admin.GetByTestId("unit-filter").ClickAsync();
+            await admin.GetByTestId($"unit-edit-{chiefCode}").ClickAsync();
+            await admin.GetByTestId("edit-streets").FillAsync(string.Join("\n", streets.Append("滨海西大道")));
+            await admin.GetByTestId("edit-save").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId($"unit-streets-{chiefCode}")).ToContainTextAsync("滨海西大道");
+            var after = (await api.GetFromJsonAsync<JsonArray>("/api/units?kind=StreetChief"))!.Single(u => u!["code"]!.GetValue<string>() == chiefCode)!;
+            Assert.Equal(streets.Append("滨海西大道"), after["streets"]!.AsArray().Select(s => s!.GetValue<string>()));
+            await admin.ShotAsync("admin-units");
+
+            // A new account: a taken email and a short password are refused in Chinese next to their fields; then it signs in.
+            await admin.GotoAsync("admin?tab=users");
+            await admin.ReadyAsync();
+            await admin.GetByTestId("user-new").Locator("summary").ClickAsync();
+            await admin.GetByTestId("user-email").FillAsync("handler@demo.cityops");
+            await admin.GetByTestId("user-name").FillAsync("路灯维修 张师傅");
+            await admin.GetByTestId("user-password").FillAsync("short");
+            await admin.GetByTestId("user-roles").FillAsync("handler");
+            await admin.GetByTestId("user-unit").FillAsync("city-lighting");
+            await admin.GetByTestId("user-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("user-error-password")).ToContainTextAsync("10");
+            await admin.GetByTestId("user-password").FillAsync("Lamp-post-2026");
+            await admin.GetByTestId("user-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("user-error-email")).ToContainTextAsync("已被使用");
+            await Assertions.Expect(admin.GetByTestId("user-name")).ToHaveValueAsync("路灯维修 张师傅");
+            await admin.GetByTestId("user-email").FillAsync("lamp.zhang@demo.cityops");
+            await admin.GetByTestId("user-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("user-saved")).ToContainTextAsync("lamp.zhang@demo.cityops");
+            await Assertions.Expect(admin.GetByTestId("user-lamp.zhang@demo.cityops")).ToContainTextAsync("city-lighting");
+            var login = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email = "lamp.zhang@demo.cityops", password = "Lamp-post-2026" });
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+
+            // A new minor class: without its closing condition it is refused; then Open311 lists it with its condition.
+            await admin.GotoAsync("admin?tab=categories");
+            await admin.ReadyAsync();
+            await admin.GetByTestId("category-new").Locator("summary").ClickAsync();
+            await admin.GetByTestId("category-kind").SelectOptionAsync("Event");
+            await admin.GetByTestId("category-major").SelectOptionAsync("01");
+            await admin.GetByTestId("category-code").FillAsync("88");
+            await admin.GetByTestId("category-name-zh").FillAsync("路灯不亮");
+            await admin.GetByTestId("category-name-en").FillAsync("Street light out");
+            await admin.GetByTestId("category-keywords").FillAsync("路灯,street light");
+            await admin.GetByTestId("category-condition-zh").FillAsync("路灯夜间不亮或闪烁");
+            await admin.GetByTestId("category-limit").FillAsync("3");
+            await admin.GetByTestId("category-limit-unit").SelectOptionAsync("WorkingDays");
+            await admin.GetByTestId("category-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("category-error-conditions")).ToBeVisibleAsync();
+            await Assertions.Expect(admin.GetByTestId("category-name-zh")).ToHaveValueAsync("路灯不亮");
+            await admin.GetByTestId("category-closing-zh").FillAsync("路灯夜间正常点亮");
+            await admin.GetByTestId("category-add").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("category-saved")).ToContainTextAsync("E0188");
+            await Assertions.Expect(admin.GetByTestId("limit-text-E0188-01")).ToContainTextAsync("3");
+            await admin.ShotAsync("admin-categories");
+            var definition = await app.CreateClient().GetFromJsonAsync<JsonObject>("/open311/v2/services/E0188.json");
+            Assert.Contains("路灯夜间不亮或闪烁", definition!.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), StringComparison.Ordinal);
+
+            await admin.GotoAsync("admin?tab=calendar");
+            await admin.ReadyAsync();
+            await Assertions.Expect(admin.GetByTestId("calendar-howto")).ToContainTextAsync("holidays-cn-");
         }
         finally
         {

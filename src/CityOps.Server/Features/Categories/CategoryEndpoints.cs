@@ -35,7 +35,7 @@ public static class CategoryEndpoints
         return TypedResults.Ok(rows);
     }
 
-    private static async Task<Results<Created<CategoryDto>, ValidationProblem>> CreateAsync(CategoryInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    internal static async Task<Results<Created<CategoryDto>, ValidationProblem>> CreateAsync(CategoryInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
     {
         var major = await db.CategoryMajors.FirstOrDefaultAsync(m => m.Kind == input.Kind && m.Code == input.MajorCode, ct);
         var errors = Validate(input, major);

@@ -31,7 +31,7 @@ public static class UnitEndpoints
         return TypedResults.Ok(rows);
     }
 
-    private static async Task<Results<Created<UnitDto>, ValidationProblem>> CreateAsync(UnitInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    internal static async Task<Results<Created<UnitDto>, ValidationProblem>> CreateAsync(UnitInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
     {
         var (errors, areaId) = await ValidateAsync(input, db, null, ct);
         if (await db.Units.AnyAsync(u => u.Code == input.Code, ct)) errors["code"] = [Messages.Get("CodeTaken")];
@@ -44,7 +44,7 @@ public static class UnitEndpoints
         return TypedResults.Created($"/api/units?kind={u.Kind}", ToDto(u, await cache.GetAsync(ct)));
     }
 
-    private static async Task<Results<Ok<UnitDto>, NotFound, ValidationProblem>> UpdateAsync(string code, UnitInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
+    internal static async Task<Results<Ok<UnitDto>, NotFound, ValidationProblem>> UpdateAsync(string code, UnitInput input, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
     {
         var u = await db.Units.FirstOrDefaultAsync(x => x.Code == code, ct);
         if (u is null) return TypedResults.NotFound();

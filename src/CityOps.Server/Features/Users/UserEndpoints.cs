@@ -50,7 +50,7 @@ public static class UserEndpoints
         return TypedResults.Ok(rows);
     }
 
-    private static async Task<Results<Created<UserRow>, ValidationProblem>> CreateAsync(CreateUser body, UserManager<AppUser> users, CityOpsDb db)
+    internal static async Task<Results<Created<UserRow>, ValidationProblem>> CreateAsync(CreateUser body, UserManager<AppUser> users, CityOpsDb db)
     {
         var errors = await ValidateAsync(db, body.UnitId, body.AreaId, body.Roles ?? []);
         if (string.IsNullOrWhiteSpace(body.Email)) errors["email"] = [Messages.Get("EmailInvalid")];
@@ -60,7 +60,8 @@ public static class UserEndpoints
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var user = new AppUser { UserName = body.Email, Email = body.Email, DisplayName = body.DisplayName!, UnitId = body.UnitId, AreaId = body.AreaId, EmailConfirmed = true };
         var result = await users.CreateAsync(user, body.Password!);
-        if (!result.Succeeded) return TypedResults.ValidationProblem(result.Errors.GroupBy(e => e.Code).ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray()));
+        if (!result.Succeeded)
+            return TypedResults.ValidationProblem(result.Errors.GroupBy(IdentityMessages.FieldOf).ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray()));
         await users.AddToRolesAsync(user, body.Roles!);
         return TypedResults.Created($"/api/admin/users/{user.Id}", new UserRow(user.Id, user.Email!, user.DisplayName, user.UnitId, user.AreaId, body.Roles!));
     }

@@ -24,6 +24,7 @@ public static class UsersSetup
                 o.User.RequireUniqueEmail = true;
             })
             .AddRoles<IdentityRole>()
+            .AddErrorDescriber<IdentityMessages>()
             .AddEntityFrameworkStores<CityOpsDb>()
             .AddClaimsPrincipalFactory<CityOpsClaimsFactory>();
         services.Configure<AdminOptions>(builder.Configuration.GetSection("CityOps:Admin"));
