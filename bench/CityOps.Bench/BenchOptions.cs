@@ -186,10 +186,14 @@ public sealed class BenchOptions
 
     private static string CommandLine(IReadOnlyList<string> raw)
     {
-        var parts = new List<string> { "dotnet", "run", "-c", "Release", "--project", "bench/CityOps.Bench", "--" };
+        // Started by bench/run (which brings its own PostgreSQL and writes the report for "all"): say so, without --pg and --write.
+        var via = Environment.GetEnvironmentVariable("CITYOPS_BENCH_VIA");
+        var parts = string.IsNullOrEmpty(via) ? ["dotnet", "run", "-c", "Release", "--project", "bench/CityOps.Bench", "--"] : new List<string> { via };
         for (var i = 0; i < raw.Count; i++)
         {
             var a = raw[i];
+            if (!string.IsNullOrEmpty(via) && a is "--pg" or "--write") { i++; continue; }
+            if (!string.IsNullOrEmpty(via) && i == 0 && a == "all") continue;
             if (i > 0 && raw[i - 1] == "--pg") a = MaskPassword(a);
             parts.Add(a.Length == 0 || a.Any(c => char.IsWhiteSpace(c) || c is ';' or '"' or '\'' or '&' or '|' or '<' or '>' or '$' or '*') ? "\"" + a.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"" : a);
         }

@@ -381,7 +381,7 @@ public static class Markdown
         }
         else
         {
-            text = "# CityOps benchmarks\n\nFigures from `bench/CityOps.Bench` (see the command in the run below). Rerunning with `--write docs/benchmarks.md` replaces only the generated block.\n\n" + block + "\n";
+            text = "# CityOps benchmarks\n\nFigures from `bench/CityOps.Bench` (see the command in the run below). `bench/run` reruns them all on a throw-away PostgreSQL and replaces only the generated block (as does `--write docs/benchmarks.md`).\n\n" + block + "\n";
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
