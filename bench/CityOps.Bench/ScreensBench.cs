@@ -14,6 +14,7 @@ using Npgsql;
 namespace CityOps.Bench;
 
 public sealed record ScreensResult(long CasesInDb, int OpenCases, int LastMonth, Latency QueueAll, Latency QueueOverdue, Latency Dashboard,
+    Latency PageQueue, Latency PageOverdue, Latency PageDashboard, long PageQueueBytes, long PageDashboardBytes,
     int Sessions, double? RssPerSessionKiB, double? RssBeforeMiB, double? RssAfterMiB, string? BrowserNote);
 
 /// <summary>
@@ -95,8 +96,55 @@ public static class ScreensBench
         var dashboard = await Time(db => DashboardStats.LoadAsync(db, reference, leader, now, zone, default));
         Log.Info($"screens: queue (all) p95 {all.P95:0.0} ms, queue (overdue, by deadline) p95 {overdue.P95:0.0} ms, dashboard p95 {dashboard.P95:0.0} ms");
 
+        var pages = await PagesAsync(conn, dll, logPath);
         var (sessions, perSession, before, after, note) = await MemoryAsync(conn, dll, logPath);
-        return new ScreensResult(casesInDb, open, month, all, overdue, dashboard, sessions, perSession, before, after, note);
+        return new ScreensResult(casesInDb, open, month, all, overdue, dashboard, pages.Queue, pages.Overdue, pages.Dashboard, pages.QueueBytes, pages.DashboardBytes,
+            sessions, perSession, before, after, note);
+    }
+
+    /// <summary>
+    /// The whole server side of opening a page: a signed-in browser's GET of /cases and /dashboard,
+    /// answered with the page rendered with its data (the first, prerendered response), timed to the
+    /// last byte over loopback.
+    /// </summary>
+    private static async Task<(Latency Queue, Latency Overdue, Latency Dashboard, long QueueBytes, long DashboardBytes)> PagesAsync(string conn, string dll, string logPath)
+    {
+        var server = await ServerProcess.StartAsync(dll, conn, new Dictionary<string, string>(), logPath);
+        try
+        {
+            using var handler = new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false };
+            using var http = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            // The operator sees every case; the cookie is the web app's own sign-in.
+            var login = await http.PostAsync("/api/auth/login?useCookies=true",
+                new StringContent("""{"email":"operator@demo.cityops","password":"Demo-2026!"}""", System.Text.Encoding.UTF8, "application/json"));
+            if (!login.IsSuccessStatusCode) throw new BenchException($"cookie sign-in answered {(int)login.StatusCode}");
+            async Task<(Latency, long)> Time(string path, string mustContain)
+            {
+                var ms = new List<double>();
+                long bytes = 0;
+                for (var i = 0; i < Reps + 5; i++)
+                {
+                    var t = Stopwatch.GetTimestamp();
+                    using var response = await http.GetAsync(path);
+                    var html = await response.Content.ReadAsStringAsync();
+                    var elapsed = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+                    if (response.StatusCode != System.Net.HttpStatusCode.OK || !html.Contains(mustContain, StringComparison.Ordinal))
+                        throw new BenchException($"GET {path} answered {(int)response.StatusCode} without {mustContain}");
+                    bytes = html.Length;
+                    if (i >= 5) ms.Add(elapsed);
+                }
+                return (Latency.From(ms), bytes);
+            }
+            var (queue, queueBytes) = await Time("/cases?queue=all", "data-testid=\"case-");
+            var (overdue, _) = await Time("/cases?queue=overdue", "data-testid=\"count-overdue\"");
+            var (dashboard, dashboardBytes) = await Time("/dashboard", "data-testid=\"kpi-open\"");
+            Log.Info($"screens: pages over HTTP p95: queue {queue.P95:0.0} ms, overdue {overdue.P95:0.0} ms, dashboard {dashboard.P95:0.0} ms");
+            return (queue, overdue, dashboard, queueBytes, dashboardBytes);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
     }
 
     /// <summary>Server RSS with one dashboard open, then with 20 more (each its own browser context, so its own circuit).</summary>
