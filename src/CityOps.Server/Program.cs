@@ -39,6 +39,7 @@ app.MapRoutingTable();
 app.MapIntake();
 app.MapCases();
 app.MapWorkflow();
+app.MapCalendar();
 app.MapAttachments();
 app.MapEvaluation();
 app.MapWebApp();

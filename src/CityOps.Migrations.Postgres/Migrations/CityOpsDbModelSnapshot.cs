@@ -52,6 +52,28 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.ToTable("Attachments");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Cases.Calendar.HolidayYear", b =>
+                {
+                    b.Property<int>("Year")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Year");
+
+                    b.ToTable("HolidayYears");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Cases.Case", b =>
                 {
                     b.Property<long>("Id")

@@ -47,6 +47,28 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.ToTable("Attachments");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Cases.Calendar.HolidayYear", b =>
+                {
+                    b.Property<int>("Year")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Year");
+
+                    b.ToTable("HolidayYears");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Cases.Case", b =>
                 {
                     b.Property<long>("Id")

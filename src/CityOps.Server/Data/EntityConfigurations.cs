@@ -249,3 +249,13 @@ internal sealed class EvaluationSchemeConfiguration : IEntityTypeConfiguration<F
         e.HasIndex(x => x.EffectiveFrom);
     }
 }
+
+internal sealed class HolidayYearConfiguration : IEntityTypeConfiguration<Features.Cases.Calendar.HolidayYear>
+{
+    public void Configure(EntityTypeBuilder<Features.Cases.Calendar.HolidayYear> e)
+    {
+        e.HasKey(x => x.Year);
+        e.Property(x => x.Year).ValueGeneratedNever();
+        e.Property(x => x.UpdatedBy).HasMaxLength(256);
+    }
+}

@@ -228,7 +228,7 @@ public sealed class WorkCalendarTests
         Assert.True(new CalendarOptionsValidator().Validate(null, new CalendarOptions()).Succeeded);
         Assert.True(new CalendarOptionsValidator().Validate(null, new CalendarOptions { OfficeHours = ["00:00-24:00"] }).Succeeded);
         using var app = Build(new() { ["CityOps:Calendar:OfficeHours:0"] = "09:00-17:00" });
-        Assert.Equal(TimeSpan.FromHours(8), app.Services.GetRequiredService<WorkCalendar>().DailyOfficeTime);
+        Assert.Equal(TimeSpan.FromHours(8), app.Services.GetRequiredService<CalendarSource>().Current.DailyOfficeTime);
         using var bad = Build(new() { ["CityOps:Calendar:WarningShare"] = "1.5", ["CityOps:Calendar:HolidaysFolder"] = "no-such-folder" });
         var error = Assert.Throws<OptionsValidationException>(() => bad.Services.GetRequiredService<IOptions<CalendarOptions>>().Value);
         Assert.Equal(2, error.Failures.Count());

@@ -287,7 +287,7 @@ public sealed class WebAppTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
-    public async Task The_administrator_creates_a_unit_a_user_and_a_minor_class_and_gives_a_street_chief_more_streets(string db)
+    public async Task The_administrator_creates_a_unit_a_user_a_minor_class_and_a_holiday_year_and_gives_a_street_chief_more_streets(string db)
     {
         var (playwright, browser) = await Browser.LaunchAsync();
         await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
@@ -378,9 +378,26 @@ public sealed class WebAppTests
             var definition = await app.CreateClient().GetFromJsonAsync<JsonObject>("/open311/v2/services/E0188.json");
             Assert.Contains("路灯夜间不亮或闪烁", definition!.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), StringComparison.Ordinal);
 
+            // A year's holidays entered on the page: a weekday marked as a working day is refused with the JSON kept; then stored and withdrawn.
             await admin.GotoAsync("admin?tab=calendar");
             await admin.ReadyAsync();
             await Assertions.Expect(admin.GetByTestId("calendar-howto")).ToContainTextAsync("holidays-cn-");
+            await Assertions.Expect(admin.GetByTestId("year-source-2026")).ToHaveTextAsync("内置");
+            await admin.GetByTestId("year-new").Locator("summary").ClickAsync();
+            await admin.GetByTestId("year-value").FillAsync("2028");
+            const string wrong = """{"year":2028,"days":[{"name":"元旦","date":"2028-01-10","isOffDay":true},{"name":"元旦","date":"2028-01-11","isOffDay":false}]}""";
+            await admin.GetByTestId("year-json").FillAsync(wrong);
+            await admin.GetByTestId("year-save").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("year-error")).ToContainTextAsync("2028-01-11");
+            await Assertions.Expect(admin.GetByTestId("year-json")).ToHaveValueAsync(wrong);
+            await admin.GetByTestId("year-json").FillAsync(wrong.Replace("2028-01-11", "2028-01-08", StringComparison.Ordinal));
+            await admin.GetByTestId("year-save").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("year-saved")).ToContainTextAsync("2028");
+            await Assertions.Expect(admin.GetByTestId("year-source-2028")).ToHaveTextAsync("管理员录入");
+            await Assertions.Expect(admin.GetByTestId("holiday-days")).ToContainTextAsync("2028-01-08");
+            await admin.ShotAsync("admin-calendar");
+            await admin.GetByTestId("year-withdraw-2028").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("year-2028")).ToHaveCountAsync(0);
         }
         finally
         {

@@ -4,7 +4,7 @@ namespace CityOps.Server.Features.Cases.Calendar;
 
 public static class CalendarSetup
 {
-    /// <summary>Registers <see cref="CalendarOptions"/> (validated on start) and the singleton <see cref="WorkCalendar"/>.</summary>
+    /// <summary>Registers <see cref="CalendarOptions"/> (validated on start), the <see cref="CalendarSource"/> in force and its refresher.</summary>
     public static void AddWorkCalendar(this WebApplicationBuilder builder)
     {
         var contentRoot = builder.Environment.ContentRootPath;
@@ -17,6 +17,8 @@ public static class CalendarSetup
                 if (!string.IsNullOrWhiteSpace(o.HolidaysFolder)) o.HolidaysFolder = Path.GetFullPath(o.HolidaysFolder, contentRoot);
             })
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => WorkCalendar.Load(sp.GetRequiredService<IOptions<CalendarOptions>>().Value));
+        builder.Services.AddSingleton<CalendarSource>();
+        builder.Services.AddSingleton<CalendarRefresher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CalendarRefresher>());
     }
 }

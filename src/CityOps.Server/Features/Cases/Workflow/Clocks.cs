@@ -15,8 +15,16 @@ public enum DeadlineStatus
 public sealed record DeadlineView(string Step, TimeLimitUnit Unit, double Limit, DateTimeOffset? DueAt, double UsedHours, double LeftHours, DeadlineStatus Status, bool Paused);
 
 /// <summary>Starting, pausing, extending and reading a <see cref="CaseClock"/> on the business calendar.</summary>
-public sealed class Clocks(WorkCalendar calendar, double warningShare)
+public sealed class Clocks(Func<WorkCalendar> calendarInForce, double warningShare)
 {
+    /// <summary>Clocks on one fixed calendar.</summary>
+    public Clocks(WorkCalendar calendar, double warningShare) : this(() => calendar, warningShare) { }
+
+    /// <summary>Clocks on the calendar in force (swapped when administrators store a holiday year).</summary>
+    public Clocks(CalendarSource source, double warningShare) : this(() => source.Current, warningShare) { }
+
+    private WorkCalendar Calendar => calendarInForce();
+
     public void Start(CaseClock k, string step, double limit, TimeLimitUnit unit, DateTimeOffset now)
     {
         k.Number++;
@@ -29,7 +37,7 @@ public sealed class Clocks(WorkCalendar calendar, double warningShare)
     public void Pause(CaseClock k, DateTimeOffset now)
     {
         if (k.Step is null || k.Paused || k.SegmentStart is null) return;
-        k.UsedBefore += calendar.Elapsed(k.SegmentStart.Value, now, k.Unit).TotalHours;
+        k.UsedBefore += Calendar.Elapsed(k.SegmentStart.Value, now, k.Unit).TotalHours;
         (k.Paused, k.SegmentStart, k.DueAt, k.WarnAt) = (true, null, null, null);
     }
 
@@ -53,6 +61,7 @@ public sealed class Clocks(WorkCalendar calendar, double warningShare)
     public DeadlineView? View(CaseClock k, DateTimeOffset now)
     {
         if (k.Step is null) return null;
+        var calendar = Calendar; // one calendar for the whole reading, even if it is swapped meanwhile
         var limitHours = calendar.LimitDuration(k.Limit, k.Unit).TotalHours;
         var used = k.UsedBefore + (k.Paused || k.SegmentStart is null ? 0 : calendar.Elapsed(k.SegmentStart.Value, now, k.Unit).TotalHours);
         var status = used >= limitHours ? DeadlineStatus.Red : used >= limitHours * warningShare ? DeadlineStatus.Yellow : DeadlineStatus.Green;
@@ -62,14 +71,15 @@ public sealed class Clocks(WorkCalendar calendar, double warningShare)
     private void Recompute(CaseClock k)
     {
         var start = k.SegmentStart!.Value;
+        var calendar = Calendar;
         var limitHours = calendar.LimitDuration(k.Limit, k.Unit).TotalHours;
         // Whole working days keep their clock time when nothing was banked; after a pause the rest
         // runs as working hours, which is what the banked time is measured in.
-        k.DueAt = k.UsedBefore == 0 ? calendar.Add(start, k.Limit, k.Unit) : Add(start, limitHours - k.UsedBefore, k.Unit);
-        k.WarnAt = Add(start, Math.Max(0, limitHours * warningShare - k.UsedBefore), k.Unit);
+        k.DueAt = k.UsedBefore == 0 ? calendar.Add(start, k.Limit, k.Unit) : Add(calendar, start, limitHours - k.UsedBefore, k.Unit);
+        k.WarnAt = Add(calendar, start, Math.Max(0, limitHours * warningShare - k.UsedBefore), k.Unit);
         if (k.WarnAt > k.DueAt) k.WarnAt = k.DueAt;
     }
 
-    private DateTimeOffset Add(DateTimeOffset start, double hours, TimeLimitUnit unit) =>
+    private static DateTimeOffset Add(WorkCalendar calendar, DateTimeOffset start, double hours, TimeLimitUnit unit) =>
         hours <= 0 ? start : calendar.Add(start, hours, unit == TimeLimitUnit.WorkingDays ? TimeLimitUnit.WorkingHours : unit);
 }

@@ -11,7 +11,7 @@ public static class WorkflowSetup
         var services = builder.Services;
         services.Configure<WorkflowOptions>(builder.Configuration.GetSection("CityOps:Workflow"));
         services.Configure<SupervisionOptions>(builder.Configuration.GetSection("CityOps:Supervision"));
-        services.AddSingleton(sp => new Clocks(sp.GetRequiredService<WorkCalendar>(), sp.GetRequiredService<IOptions<CalendarOptions>>().Value.WarningShare));
+        services.AddSingleton(sp => new Clocks(sp.GetRequiredService<CalendarSource>(), sp.GetRequiredService<IOptions<CalendarOptions>>().Value.WarningShare));
         services.AddScoped<Notifier>();
         services.AddScoped<MoveEffects>();
         services.AddScoped<CaseMoves>();
