@@ -28,7 +28,7 @@ public sealed record IntakeResult(
     string PostgresInfo, string Database, PgbenchResult Pgbench, HttpRun ThroughputWarmup, HttpRun Throughput, HttpRun FixedRateWarmup, HttpRun FixedRate,
     HttpRun MergeThroughput, double FirstRequestMs, double FirstRequestAfterRestartMs,
     IReadOnlyList<RowCheck> Rows, int ServiceCodes, int PointPool, double StartupSeconds, double RestartSeconds,
-    long ServerPeakRss, IReadOnlyList<string> ServerProblems, string ServerLog, int Clients);
+    long ServerPeakRss, IReadOnlyList<string> ServerProblems, string ServerLog, int Clients, HttpRun FloorGet, HttpRun FloorRefused);
 
 /// <summary>
 /// Open311 intake end to end: a real CityOps.Server process on PostgreSQL, HTTP/1.1 clients on
@@ -68,7 +68,7 @@ public static class IntakeBench
                 new Dictionary<string, string> { ["CityOps__Intake__DuplicateRadiusMeters"] = "0" }, logPath);
             var startup = server.StartupTime;
             Log.Info($"intake: server healthy after {startup.TotalSeconds:0.0} s (migrate + seed)");
-            HttpRun throughput, warm1, warm2, mergeThroughput;
+            HttpRun throughput, warm1, warm2, mergeThroughput, floorGet, floorRefused;
             double firstRequest1, firstRequest2;
             var rows = new List<RowCheck>();
             Load load;
@@ -87,6 +87,11 @@ public static class IntakeBench
                 throughput = await load.ClosedLoopAsync("throughput", o.Clients, o.Seconds, server);
                 Log.Info($"intake: throughput {throughput.RequestsPerSecond:0.0} req/s, {throughput.Created} × 201, {throughput.Service}");
                 rows.Add(await CheckAsync("throughput server (warm-up + run)", serverConn.ConnectionString, before, load));
+                // The floor of this machine's HTTP path: the same clients and server, answers that write nothing.
+                var floorSeconds = Math.Max(5, o.Seconds / 2);
+                floorGet = await load.FloorAsync("floor: GET discovery.json (no database)", o.Clients, floorSeconds, server, refused: false);
+                floorRefused = await load.FloorAsync("floor: the same POST with an unknown api_key (403, nothing stored)", o.Clients, floorSeconds, server, refused: true);
+                Log.Info($"intake: HTTP floor {floorGet.RequestsPerSecond:0} req/s (GET discovery), {floorRefused.RequestsPerSecond:0} req/s (refused POST)");
                 peakRss = Math.Max(peakRss, server.PeakRssBytes);
             }
             finally
@@ -134,7 +139,7 @@ public static class IntakeBench
             if (problems.Count > 0) Log.Info($"intake: the server logged {problems.Count} warnings/errors; first: {problems[0]}");
 
             return new IntakeResult(pgInfo, serverDb, pgbench, warm1, throughput, warm2, fixedRate, mergeThroughput, firstRequest1, firstRequest2, rows, load.Codes.Length, points.Lon.Length,
-                startup.TotalSeconds, restart.TotalSeconds, peakRss, problems, logPath, o.Clients);
+                startup.TotalSeconds, restart.TotalSeconds, peakRss, problems, logPath, o.Clients, floorGet, floorRefused);
         }
         finally
         {
@@ -316,6 +321,52 @@ public static class IntakeBench
             return new Sample(start, Stopwatch.GetTimestamp(), scheduled == 0 ? start : Math.Min(scheduled, start), outcome);
         }
 
+        /// <summary>Closed loop of requests that store nothing: a GET answered from memory, or the intake POST refused for its key.</summary>
+        public async Task<HttpRun> FloorAsync(string name, int clients, int seconds, ServerProcess server, bool refused)
+        {
+            var probe = Probe.Start(server);
+            var t0 = Stopwatch.GetTimestamp();
+            var end = t0 + seconds * Stopwatch.Frequency;
+            var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+            {
+                var samples = new List<Sample>(4096);
+                while (Stopwatch.GetTimestamp() < end)
+                {
+                    using var request = refused
+                        ? new HttpRequestMessage(HttpMethod.Post, new Uri("/open311/v2/requests.json", UriKind.Relative))
+                        {
+                            Content = new FormUrlEncodedContent(
+                            [
+                                new("api_key", "bench-no-such-key"), new("service_code", Codes[0]),
+                                new("lat", _points.Lat[0].ToString("0.000000", CultureInfo.InvariantCulture)),
+                                new("long", _points.Lon[0].ToString("0.000000", CultureInfo.InvariantCulture)),
+                                new("description", Descriptions[0]), new("phone", "13905920000"), new("first_name", "测试"),
+                            ]),
+                        }
+                        : new HttpRequestMessage(HttpMethod.Get, new Uri("/open311/v2/discovery.json", UriKind.Relative));
+                    var start = Stopwatch.GetTimestamp();
+                    string outcome;
+                    try
+                    {
+                        using var response = await _http.SendAsync(request);
+                        await response.Content.ReadAsStringAsync();
+                        outcome = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+                    }
+                    catch (HttpRequestException ex)
+                    {
+                        outcome = "exception " + ex.Message;
+                    }
+                    samples.Add(new Sample(start, Stopwatch.GetTimestamp(), start, outcome));
+                }
+                return samples;
+            })).ToArray();
+            var all = (await Task.WhenAll(workers)).SelectMany(x => x).ToList();
+            var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            var expected = refused ? "403" : "200";
+            if (all.Any(x => x.Outcome != expected)) throw new BenchException($"{name}: expected {expected} only, saw {string.Join(", ", all.Select(x => x.Outcome).Distinct().Take(3))}");
+            return Summarise(name, "closed loop", clients, null, t0, elapsed, all, await probe.StopAsync(elapsed), maxInFlight: clients, expected);
+        }
+
         private static long CaseId(string body)
         {
             const string marker = "\"service_request_id\":\"";
@@ -378,13 +429,13 @@ public static class IntakeBench
         }
 
         private static HttpRun Summarise(string name, string mode, int? clients, int? rate, long t0, double elapsed, List<Sample> all,
-            CpuUse cpu, int maxInFlight)
+            CpuUse cpu, int maxInFlight, string expected = "201")
         {
             double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
             var outcomes = all.GroupBy(s => s.Outcome.Split(' ')[0] == "exception" ? "exception" : s.Outcome.Split(' ')[0])
                 .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             var created = outcomes.GetValueOrDefault("201");
-            var samples = all.Where(s => s.Outcome != "201").Select(s => s.Outcome).Distinct(StringComparer.Ordinal).Take(5).ToList();
+            var samples = all.Where(s => s.Outcome != expected).Select(s => s.Outcome).Distinct(StringComparer.Ordinal).Take(5).ToList();
             var service = Latency.From(all.Select(s => Ms(s.End - s.Start)));
             var fromSchedule = rate is null ? null : Latency.From(all.Select(s => Ms(s.End - s.Scheduled)));
             var timeline = all.GroupBy(s => (int)((s.Scheduled - t0) / Stopwatch.Frequency)).OrderBy(g => g.Key)
@@ -397,7 +448,7 @@ public static class IntakeBench
             var label = mode + (clients is { } c ? $", {c} clients" : "") + (rate is { } r ? $", {r}/s" : "");
             var run = new HttpRun(name, label, elapsed, all.Count, created, outcomes, all.Count / elapsed, created / elapsed,
                 service, fromSchedule, rate, maxInFlight, worst.P99, worst.Key, cpu.Machine, cpu.Server, cpu.Bench, cpu.Postgres, cpu.Other, cpu.OtherTop, samples, timeline);
-            if (samples.Count > 0) Log.Info($"intake: {name}: non-201 outcomes: {string.Join(" | ", samples)}");
+            if (samples.Count > 0) Log.Info($"intake: {name}: unexpected outcomes: {string.Join(" | ", samples)}");
             return run;
         }
 

@@ -79,6 +79,10 @@ public static class Markdown
             var t = intake.Throughput;
             var ratio = t.OkPerSecond / intake.Pgbench.Tps;
             Row($"Open311 intake ≥ 0.5 × PostgreSQL's single-row insert rate ({intake.Clients} clients)", $"{F(t.OkPerSecond)} created/s ({t.Errors} errors)", $"pgbench {F(intake.Pgbench.Tps)} tps", $"{F(ratio, "0.00")}×", Yes(ratio >= 0.5 && t.Errors == 0), "intake");
+            var (fg, fr) = (intake.FloorGet, intake.FloorRefused);
+            Row($"(info) the HTTP floor of this machine: the same {intake.Clients} clients and server, answers that store nothing",
+                $"GET `discovery.json` {F(fg.RequestsPerSecond)} req/s; the intake POST refused for its key (403) {F(fr.RequestsPerSecond)} req/s; intake created {F(t.OkPerSecond / fr.RequestsPerSecond, "0.00")}× the refused rate",
+                $"pgbench {F(intake.Pgbench.Tps)} tps", $"{F(fg.RequestsPerSecond / intake.Pgbench.Tps, "0.00")}×; {F(fr.RequestsPerSecond / intake.Pgbench.Tps, "0.00")}×", "—", "intake");
             var f = intake.FixedRate;
             var p99 = f.FromSchedule?.P99 ?? f.Service.P99;
             var rateOk = f.OkPerSecond >= 0.98 * o.Rate && f.Errors == 0;
@@ -163,6 +167,10 @@ public static class Markdown
         RunTable([r.ThroughputWarmup, r.Throughput, r.MergeThroughput], L, pgbenchTps: p.Tps);
         L("");
         L("Per-second completions / p99 ms: " + string.Join(", ", r.Throughput.Timeline.Select(t => $"{t.Second}: {t.Count}/{F(t.P99, "0")}")));
+        L("");
+        L($"**The HTTP floor of this machine** — right after the throughput run, on the same server with the same {r.Clients} clients, {r.FloorGet.Seconds:0} s each of requests that store nothing: `GET /open311/v2/discovery.json` (answered from memory) and the same intake POST with an unknown `api_key` (the form is read and the key checked, then 403 with Open311's error list). What separates them from the throughput row above is routing, the case, its report and the first event of its chain written in one transaction. \"vs pgbench\" is requests per second over pgbench's tps:");
+        L("");
+        RunTable([r.FloorGet, r.FloorRefused], L, pgbenchTps: p.Tps);
         L("");
         L($"**Latency at a fixed rate** — server restarted with the default intake settings (duplicate merging on: 30 m / 72 h); open loop: request *i* is sent at *start + i / {o.Rate} s* regardless of earlier answers; {o.WarmupSeconds} s closed-loop warm-up ({o.Clients} clients), then {r.FixedRate.Seconds:0.0} s. \"From schedule\" counts from when a request was due, so any stall of the load generator or server shows up.");
         L("");
@@ -355,7 +363,7 @@ public static class Markdown
         {
             var other = t.Outcomes.Where(kv => kv.Key != "201").Select(kv => $"{kv.Key} × {kv.Value}").ToList();
             L($"| {t.Name}: {t.Mode} | {t.Sent:N0} | {t.Created:N0} | {(other.Count == 0 ? "none" : string.Join(", ", other))} | {F(t.RequestsPerSecond)} | {F(t.OkPerSecond)} | {F(t.Service.P50)} ms | {F(t.Service.P95)} ms | {F(t.Service.P99)} ms | {F(t.Service.Max)} ms | "
-                + (pgbenchTps is { } tps ? $"{F(t.OkPerSecond / tps, "0.00")}× | " : "")
+                + (pgbenchTps is { } tps ? $"{F((t.Created > 0 ? t.OkPerSecond : t.RequestsPerSecond) / tps, "0.00")}× | " : "")
                 + $"{t.MachineBusy:P0} / {F(t.ServerCores, "0.00")} / {F(t.PostgresCores, "0.00")} / {F(t.BenchCores, "0.00")} / {F(t.OtherCores, "0.00")} cores |");
         }
         if (runs.SelectMany(t => t.ErrorSamples).Any())
