@@ -64,6 +64,8 @@ public sealed class ServerProcess : IAsyncDisposable
         psi.Environment["ConnectionStrings__CityOps"] = connection;
         psi.Environment["CityOps__City__SeedDemo"] = "true";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        // The benchmarks post thousands of reports a second with one web key from one address: the intake rate limit is off.
+        psi.Environment["CityOps__Intake__RateLimit__Enabled"] = "false";
         psi.Environment.Remove("ASPNETCORE_URLS");
         foreach (var (k, v) in extraEnv) psi.Environment[k] = v;
 

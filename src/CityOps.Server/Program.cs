@@ -30,6 +30,7 @@ builder.AddWebApp();
 var app = builder.Build();
 
 app.UseInfrastructure();
+app.UseIntakeRateLimit();
 app.MapInfrastructure();
 app.MapUsers();
 app.MapGeography();

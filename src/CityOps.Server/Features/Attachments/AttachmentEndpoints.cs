@@ -22,12 +22,25 @@ public static class AttachmentEndpoints
     {
         var g = app.MapGroup("/api/attachments").WithTags("Attachments").RequireAuthorization(Policies.Staff);
         g.MapPost("/", UploadAsync).WithSummary("Upload one photo or video as the raw request body (image/jpeg, image/png, image/webp, image/heic, video/mp4, video/quicktime)");
-        g.MapGet("/{sha256}", async Task<Results<PhysicalFileHttpResult, NotFound>> (string sha256, CityOpsDb db, AttachmentStore store, CancellationToken ct) =>
+        g.MapGet("/{sha256}", async Task<Results<PhysicalFileHttpResult, NotFound>> (string sha256, HttpContext http, CityOpsDb db, AttachmentStore store, CancellationToken ct) =>
         {
             var key = sha256.ToLowerInvariant();
             var a = await db.Attachments.AsNoTracking().FirstOrDefaultAsync(x => x.Sha256 == key, ct);
-            return a is null ? TypedResults.NotFound() : TypedResults.PhysicalFile(Path.GetFullPath(store.PathOf(a.Sha256)), a.ContentType, enableRangeProcessing: true);
+            return a is null || !await MaySeeAsync(db, a, CurrentUser.From(http.User), ct)
+                ? TypedResults.NotFound()
+                : TypedResults.PhysicalFile(Path.GetFullPath(store.PathOf(a.Sha256)), a.ContentType, enableRangeProcessing: true);
         });
+    }
+
+    /// <summary>
+    /// Evidence belongs to its case: who sees every case sees every file; others see what they uploaded
+    /// and what a move of a case they may see cites. A file out of reach is 404, like the case.
+    /// </summary>
+    private static async Task<bool> MaySeeAsync(CityOpsDb db, Attachment a, CurrentUser user, CancellationToken ct)
+    {
+        if (Cases.CaseViews.SeesEveryCase(user) || (user.Id is not null && a.UploadedById == user.Id)) return true;
+        var sha = a.Sha256;
+        return await Cases.CaseViews.VisibleTo(db.Cases.AsNoTracking(), user).AnyAsync(c => c.Events.Any(e => e.Data != null && e.Data.Contains(sha)), ct);
     }
 
     private static async Task<Results<Created<Stored>, Ok<Stored>, ProblemHttpResult>> UploadAsync(

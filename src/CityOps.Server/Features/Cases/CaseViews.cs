@@ -30,7 +30,7 @@ public static class CaseViews
     /// <summary>Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own; a street chief their streets).</summary>
     public static IQueryable<Case> VisibleTo(this IQueryable<Case> q, CurrentUser u)
     {
-        if (u.IsAnyOf([Roles.Operator, Roles.Dispatcher, Roles.ShiftLead, Roles.Leader, Roles.Admin])) return q;
+        if (SeesEveryCase(u)) return q;
         int? unit = u.UnitId, area = u.AreaId;
         if (u.IsAnyOf([Roles.StreetChief, Roles.Inspector]))
             return q.Where(c => (unit != null && c.AssignedUnitId == unit) || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area)));
@@ -38,6 +38,9 @@ public static class CaseViews
             return q.Where(c => unit != null && c.AssignedUnitId == unit);
         return q.Where(_ => false);
     }
+
+    /// <summary>The command centre, leaders and administrators see every case.</summary>
+    public static bool SeesEveryCase(CurrentUser u) => u.IsAnyOf([Roles.Operator, Roles.Dispatcher, Roles.ShiftLead, Roles.Leader, Roles.Admin]);
 
     public static CaseSummary Summary(Case c, ReferenceData r, Workflow.Clocks clocks, DateTimeOffset now) => new(
         c.Id, c.State, r.Categories[c.CategoryId].ServiceCode, Name(r, c.CategoryId), r.Channels[c.ChannelId].Code, c.Description,

@@ -8,6 +8,7 @@ public static class IntakeSetup
     {
         builder.Services.Configure<IntakeOptions>(builder.Configuration.GetSection("CityOps:Intake"));
         builder.Services.AddScoped<IntakeService>();
+        builder.AddIntakeRateLimit();
     }
 
     public static void MapIntake(this WebApplication app)

@@ -32,7 +32,8 @@ public static class NativeIntakeEndpoints
     {
         app.MapPost("/api/reports", SubmitAsync).WithTags("Intake").AllowAnonymous()
             .WithSummary("Report a problem through a channel (X-Api-Key) or as signed-in staff")
-            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(422);
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(422).ProducesProblem(429)
+            .RequireRateLimiting(IntakeRateLimit.Policy);
     }
 
     private static async Task<Results<Created<ReportAccepted>, Ok<ReportAccepted>, ProblemHttpResult, ValidationProblem>> SubmitAsync(

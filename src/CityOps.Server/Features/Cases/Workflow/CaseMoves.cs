@@ -18,6 +18,8 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     public async Task<Result> MoveAsync(long caseId, string action, MoveInput input, CurrentUser user, string? idempotencyKey, CancellationToken ct)
     {
         var rule = Workflow.Find(action) ?? throw new MoveRefusedException(404, Messages.Format("MoveUnknown", action));
+        // A role that may never make this move is refused before anything about the case is looked at or told.
+        if (!user.IsAnyOf(rule.Roles)) throw new MoveRefusedException(403, Messages.Format("MoveNotYours", action), []);
         var c = await db.Cases.VisibleTo(user).FirstOrDefaultAsync(x => x.Id == caseId, ct)
                 ?? throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         if (!string.IsNullOrWhiteSpace(idempotencyKey) && await db.CaseEvents.AnyAsync(e => e.CaseId == caseId && e.IdempotencyKey == idempotencyKey, ct))

@@ -30,6 +30,8 @@ public static class Workflow
     private static readonly string[] Dispatchers = [Roles.Dispatcher, Roles.ShiftLead];
     private static readonly string[] CentreStaff = [Roles.Operator, Roles.Dispatcher, Roles.ShiftLead];
     private static readonly string[] UnitStaff = [Roles.Department, Roles.Handler, Roles.Enforcement, Roles.StreetChief];
+    /// <summary>The unit's own staff who hand out and sign off its work: not its handlers, who do the job.</summary>
+    private static readonly string[] UnitLeads = [Roles.Department, Roles.Enforcement, Roles.StreetChief];
     private static readonly string[] FieldStaff = [Roles.Inspector, Roles.StreetChief];
     private static readonly string[] Supervisors = [Roles.ShiftLead, Roles.Leader];
     private static readonly CaseState[] WithUnit = [CaseState.Dispatched, CaseState.Handling, CaseState.Handled];
@@ -48,9 +50,9 @@ public static class Workflow
         new("dispatch", [CaseState.Registered], Dispatchers, Party.Role, CaseState.Dispatched, Public: true),
         // Returns go one level back and always carry a reason: unit → dispatcher, handler → unit, dispatcher → operator.
         new("return", [CaseState.Registered, CaseState.Dispatched, CaseState.Handling], [.. Dispatchers, .. UnitStaff], Party.Role, null, ReasonRequired: true),
-        new("assign", [CaseState.Dispatched, CaseState.Handling], UnitStaff, Party.AssignedUnit, CaseState.Handling),
+        new("assign", [CaseState.Dispatched, CaseState.Handling], UnitLeads, Party.AssignedUnit, CaseState.Handling),
         new("submit", [CaseState.Handling], UnitStaff, Party.Handler, CaseState.Handled),
-        new("confirm", [CaseState.Handled], UnitStaff, Party.AssignedUnit, CaseState.Feedback, Public: true),
+        new("confirm", [CaseState.Handled], UnitLeads, Party.AssignedUnit, CaseState.Feedback, Public: true),
         new("rework", [CaseState.Handled, CaseState.Feedback, CaseState.Verifying], [.. CentreStaff, .. UnitStaff], Party.Role, null, ReasonRequired: true, Public: true),
         new("verify", [CaseState.Feedback], Operators, Party.Owner, CaseState.Verifying),
         new("verify-report", [CaseState.Verifying], FieldStaff, Party.TaskAssignee, CaseState.Feedback),

@@ -24,7 +24,7 @@ public static class Open311Endpoints
         g.MapGet("/services.{format}", ServicesAsync);
         g.MapGet("/services/{code}.{format}", ServiceDefinitionAsync);
         g.MapGet("/requests.{format}", Open311Requests.ListAsync);
-        g.MapPost("/requests.{format}", Open311Requests.PostAsync);
+        g.MapPost("/requests.{format}", Open311Requests.PostAsync).RequireRateLimiting(IntakeRateLimit.Policy);
         g.MapGet("/requests/{id}.{format}", Open311Requests.GetAsync);
         g.MapGet("/tokens/{token}.{format}", Open311Requests.TokenAsync);
     }
