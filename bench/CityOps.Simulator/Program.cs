@@ -21,7 +21,7 @@ const string Usage = """
       --days         simulated days of reports, then open cases are followed for --drain-days; default: until Ctrl+C
       --seed         the same seed gives the same arrivals, places, categories and case stories
       --concurrency  requests in flight at once
-      --start        simulated start (default: now)
+      --start        simulated start (default: 08:00 today, or on the next working day)
       --summary      seconds between summary lines
     """;
 

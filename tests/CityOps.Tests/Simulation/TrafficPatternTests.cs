@@ -115,6 +115,19 @@ public sealed class TrafficPatternTests
     }
 
     [Fact]
+    public void A_run_without_a_start_opens_on_a_working_morning()
+    {
+        var pattern = new TrafficPattern(TrafficFigures.PerYear, TrafficFigures.Channels, Zone,
+            new Dictionary<DateOnly, bool> { [new DateOnly(2026, 10, 1)] = true, [new DateOnly(2026, 10, 2)] = true });
+        var thursdayAfternoon = new DateTimeOffset(2026, 11, 26, 15, 30, 0, TimeSpan.FromHours(8));
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.FromHours(8)), SimulationEngine.WorkingMorning(thursdayAfternoon, pattern));
+        var saturdayNight = new DateTimeOffset(2026, 11, 28, 14, 0, 0, TimeSpan.Zero); // 22:00 in Xiamen
+        Assert.Equal(new DateTimeOffset(2026, 11, 30, 8, 0, 0, TimeSpan.FromHours(8)), SimulationEngine.WorkingMorning(saturdayNight, pattern));
+        var nationalDay = new DateTimeOffset(2026, 10, 1, 9, 0, 0, TimeSpan.FromHours(8));
+        Assert.Equal(new DateTimeOffset(2026, 10, 5, 8, 0, 0, TimeSpan.FromHours(8)), SimulationEngine.WorkingMorning(nationalDay, pattern));
+    }
+
+    [Fact]
     public void Nonsense_figures_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrafficPattern(0, TrafficFigures.Channels, Zone));

@@ -72,6 +72,8 @@ public sealed class ComplaintSource : ITrafficSource
                 case WalkEnd.Finished: run.Stats.CaseFinished(); break;
                 case WalkEnd.GaveUp: run.Stats.CaseAbandoned(); break;
             }
+            // Closed and voided cases take no more reports; the set stays as small as the open cases.
+            _followed.TryRemove(id, out _);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -79,7 +81,8 @@ public sealed class ComplaintSource : ITrafficSource
         }
         catch (SimulationException ex)
         {
-            run.Stats.Failed("sign-in", 0, ex.Message);
+            // A demo account could not sign in (its answer is counted already).
+            run.Stats.Note(ex.Message);
             if (started) run.Stats.CaseAbandoned();
         }
     }

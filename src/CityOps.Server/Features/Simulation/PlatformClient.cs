@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -124,7 +123,7 @@ public sealed class PlatformClient : IDisposable
             }
             if (answer.Status == 0 && lost++ < MaxNetworkRetries)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(500 * lost), ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * lost), ct);
                 continue;
             }
             if (answer.Status == 401 && login is not null && !renewed)

@@ -37,7 +37,7 @@ public sealed class SimulationEngine(SimulationOptions options, Action<string> l
         // The accounts most moves use, signed in before the clock starts.
         foreach (var login in new[] { "operator", "dispatcher", "department", "handler", "inspector" }) await platform.SessionAsync(login, ct);
 
-        var start = TimeZoneInfo.ConvertTime(options.Start ?? DateTimeOffset.UtcNow, zone);
+        var start = TimeZoneInfo.ConvertTime(options.Start ?? WorkingMorning(DateTimeOffset.UtcNow, pattern), zone);
         Clock = new SimClock(start, options.Speed);
         var run = new SimulationRun
         {
@@ -64,6 +64,15 @@ public sealed class SimulationEngine(SimulationOptions options, Action<string> l
             log(Stats.Line(Clock.Now, zone, Clock.Elapsed));
             log(Stats.Summary(Clock.Elapsed));
         }
+    }
+
+    /// <summary>08:00 of today, or of the next working day when today is a rest day: a demo opens on a busy morning.</summary>
+    public static DateTimeOffset WorkingMorning(DateTimeOffset now, TrafficPattern pattern)
+    {
+        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, pattern.Zone).DateTime);
+        while (!pattern.IsWorkingDay(day)) day = day.AddDays(1);
+        var local = day.ToDateTime(new TimeOnly(8, 0));
+        return new DateTimeOffset(local, pattern.Zone.GetUtcOffset(local));
     }
 
     private async Task SummariesAsync(TimeZoneInfo zone, CancellationToken ct)

@@ -32,7 +32,7 @@ public sealed class SimulationOptions
     /// <summary>Requests in flight at once, at most.</summary>
     public int Concurrency { get; set; } = 8;
 
-    /// <summary>Simulated start; empty: now.</summary>
+    /// <summary>Simulated start; empty: 08:00 today, or on the next working day when today is a rest day.</summary>
     public DateTimeOffset? Start { get; set; }
 
     /// <summary>Seconds between summary lines.</summary>

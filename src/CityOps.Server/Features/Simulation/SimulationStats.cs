@@ -81,6 +81,12 @@ public sealed class SimulationStats
             FailureSamples.Enqueue($"{what} → {(status == 0 ? "no answer" : status.ToString(CultureInfo.InvariantCulture))}: {(body is { Length: > 300 } ? body[..300] + "…" : body)}");
     }
 
+    /// <summary>Keeps a message among the failure samples.</summary>
+    public void Note(string message)
+    {
+        if (FailureSamples.Count < 20) FailureSamples.Enqueue(message);
+    }
+
     public void BackedOff() => Interlocked.Increment(ref _backoffs);
 
     public void PhotoUploaded() => Interlocked.Increment(ref _photos);
