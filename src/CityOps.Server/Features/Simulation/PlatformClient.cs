@@ -74,7 +74,9 @@ public sealed class PlatformClient : IDisposable
         if (token is null) throw new SimulationException($"Cannot sign in as {login}@{UserSeed.DemoDomain}: {answer.Status} {Trim(answer.Body)}");
         var me = await SendAsync("me", () => Authorised(new HttpRequestMessage(HttpMethod.Get, "/api/auth/me"), token), null, ct);
         var id = me.Ok ? me.Json()?["id"]?.GetValue<string>() : null;
-        return id is null ? throw new SimulationException($"GET /api/auth/me as {login}: {me.Status} {Trim(me.Body)}") : new Session(login, token, id);
+        if (id is null) throw new SimulationException($"GET /api/auth/me as {login}: {me.Status} {Trim(me.Body)}");
+        _stats.SignedIn();
+        return new Session(login, token, id);
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace CityOps.Server.Features.Simulation;
 public sealed class SimulationStats
 {
     private long _reports, _merged, _moves, _closed, _voided, _returned, _reworked, _callbacks, _reopened, _verified, _factChecks;
-    private long _started, _finished, _abandoned, _backoffs, _photos, _lagTicks;
+    private long _started, _finished, _abandoned, _backoffs, _photos, _signIns, _lagTicks;
 
     public ConcurrentDictionary<string, long> ReportsByChannel { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, long> ReportsByCategory { get; } = new(StringComparer.Ordinal);
@@ -41,6 +41,9 @@ public sealed class SimulationStats
     public long InFlight => CasesStarted - CasesFinished - CasesAbandoned;
     public long BackOffs => Interlocked.Read(ref _backoffs);
     public long Photos => Interlocked.Read(ref _photos);
+
+    /// <summary>Demo accounts signed in: each costs the platform one password hash.</summary>
+    public long SignIns => Interlocked.Read(ref _signIns);
     public long Failures => FailuresByStatus.Values.Sum();
 
     /// <summary>How far behind schedule the latest move was made (real time): the platform or the machine not keeping up.</summary>
@@ -91,6 +94,8 @@ public sealed class SimulationStats
 
     public void PhotoUploaded() => Interlocked.Increment(ref _photos);
 
+    public void SignedIn() => Interlocked.Increment(ref _signIns);
+
     public void CaseStarted() => Interlocked.Increment(ref _started);
 
     public void CaseFinished() => Interlocked.Increment(ref _finished);
@@ -126,7 +131,7 @@ public sealed class SimulationStats
     {
         var sb = new StringBuilder();
         var seconds = Math.Max(elapsed.TotalSeconds, 0.001);
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{Reports:N0} reports in {elapsed.TotalSeconds:0.0} s ({Reports / seconds:0.0}/s; {Merged:N0} joined an open case), {Moves:N0} moves ({Moves / seconds:0.0}/s), {Photos:N0} photos");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{Reports:N0} reports in {elapsed.TotalSeconds:0.0} s ({Reports / seconds:0.0}/s; {Merged:N0} joined an open case), {Moves:N0} moves ({Moves / seconds:0.0}/s), {Photos:N0} photos, {SignIns:N0} accounts signed in");
         sb.AppendLine(CultureInfo.InvariantCulture, $"cases: {CasesStarted:N0} followed, {CasesFinished:N0} finished, {InFlight:N0} still open, {CasesAbandoned:N0} given up; closed {Closed:N0}, voided {Voided:N0}, returned {Returned:N0}, reworked {Reworked:N0} (reopened at callback {Reopened:N0}), verified {Verified:N0}, fact-checked {FactChecks:N0}, callbacks {Callbacks:N0}");
         sb.AppendLine("by channel:  " + Top(ReportsByChannel, 15));
         sb.AppendLine("by district: " + Top(ReportsByDistrict, 10));
