@@ -18,7 +18,8 @@ const string Usage = """
       --url          the platform to drive (a server started in Development, with the demo city)
       --speed        simulated time per real time: 1440 = a day a minute, 8640 = a month in five minutes
       --per-year     reports a year (Xiamen: 150,000)
-      --days         simulated days of reports, then open cases are followed for --drain-days; default: until Ctrl+C
+      --days         simulated days of reports; default: until Ctrl+C
+      --drain-days   then open cases are followed until their next step is this many simulated days later
       --seed         the same seed gives the same arrivals, places, categories and case stories
       --concurrency  requests in flight at once
       --start        simulated start (default: 08:00 today, or on the next working day)

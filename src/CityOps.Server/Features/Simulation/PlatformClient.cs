@@ -42,6 +42,8 @@ public sealed class PlatformClient : IDisposable
     {
         _stats = stats;
         _gate = new SemaphoreSlim(Math.Max(1, concurrency));
+        // A handler passed in stays its owner's (tests, a shared handler); one made here is disposed with the client.
+        var own = handler is null;
         handler ??= new SocketsHttpHandler
         {
             MaxConnectionsPerServer = Math.Max(4, concurrency * 2),
@@ -49,7 +51,7 @@ public sealed class PlatformClient : IDisposable
             UseCookies = false,
             UseProxy = false,
         };
-        _http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        _http = new HttpClient(handler, disposeHandler: own) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public Uri BaseUrl => _http.BaseAddress!;

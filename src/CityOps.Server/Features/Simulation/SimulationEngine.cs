@@ -27,8 +27,8 @@ public sealed class SimulationEngine(SimulationOptions options, Action<string> l
         if (options.Problem() is { } problem) throw new SimulationException(problem);
         if (string.IsNullOrEmpty(options.Url)) throw new SimulationException("url is required");
         var seed = options.Seed ?? Random.Shared.Next();
+        await WaitHealthyAsync(new Uri(options.Url), ct);
         using var platform = new PlatformClient(new Uri(options.Url), options.Concurrency, Stats, handler);
-        await WaitHealthyAsync(platform, ct);
         var (city, units) = await LoadCityAsync(platform, ct);
         var calendarOptions = new CalendarOptions();
         var calendar = WorkCalendar.Load(calendarOptions);
@@ -93,14 +93,17 @@ public sealed class SimulationEngine(SimulationOptions options, Action<string> l
         }
     }
 
-    private static async Task WaitHealthyAsync(PlatformClient platform, CancellationToken ct)
+    /// <summary>Waits up to two minutes for /health (a server may still be starting); these tries are not counted in the run's figures.</summary>
+    private async Task WaitHealthyAsync(Uri url, CancellationToken ct)
     {
+        using var probe = new PlatformClient(url, 1, new SimulationStats(), handler);
         var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
-            var answer = await platform.SendAsync("health", () => new HttpRequestMessage(HttpMethod.Get, "/health"), null, ct);
+            var answer = await probe.SendAsync("health", () => new HttpRequestMessage(HttpMethod.Get, "/health"), null, ct);
             if (answer.Ok) return;
-            if (DateTimeOffset.UtcNow > deadline) throw new SimulationException($"{platform.BaseUrl} is not healthy: {answer.Status} {PlatformClient.Trim(answer.Body)}");
+            if (DateTimeOffset.UtcNow > deadline) throw new SimulationException($"{url} is not healthy: {answer.Status} {PlatformClient.Trim(answer.Body)}");
+            if (attempt == 0) log($"waiting for {url} to answer /health …");
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
         }
     }

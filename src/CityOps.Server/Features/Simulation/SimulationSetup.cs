@@ -62,9 +62,14 @@ public sealed class SimulationHost(IOptions<SimulationOptions> options, IServer 
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is SimulationException or HttpRequestException)
+        catch (SimulationException ex)
         {
             log.LogError("Simulation stopped: {Reason}", ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // The demo city stops; the server goes on serving.
+            log.LogError(ex, "Simulation stopped by an error");
         }
     }
 
