@@ -9,6 +9,7 @@ using CityOps.Server.Features.Evaluation;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
 using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Simulation;
 using CityOps.Server.Features.Units;
 using CityOps.Server.Features.Users;
 using CityOps.Server.Infrastructure;
@@ -26,6 +27,7 @@ builder.AddWorkflow();
 builder.AddAttachments();
 builder.AddEvaluation();
 builder.AddWebApp();
+builder.AddSimulation(args);
 
 var app = builder.Build();
 
