@@ -24,7 +24,12 @@ public static class SimulationSetup
         var section = builder.Configuration.GetSection(SimulationOptions.Section);
         if (!section.GetValue<bool>(nameof(SimulationOptions.Enabled))) return;
         builder.Services.Configure<SimulationOptions>(section);
-        if (builder.Environment.IsDevelopment()) builder.Services.AddHostedService<SimulationHost>();
+        if (builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddHostedService<SimulationHost>();
+            // The simulated city's citizens all post from this one loopback address; a per-address intake limit would throttle the whole city.
+            builder.Configuration["CityOps:Intake:RateLimit:Enabled"] = "false";
+        }
         else builder.Services.AddHostedService<SimulationRefused>();
     }
 }
