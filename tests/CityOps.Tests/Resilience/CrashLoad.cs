@@ -232,8 +232,8 @@ public sealed class CrashLoad(ServerProcess server, CrashSettings settings, stri
         }
     }
 
-    /// <summary>Points in distinct demo grid cells, far more than 30 m apart: driver cases never merge.</summary>
-    private static IEnumerable<(double Lon, double Lat)> DistinctPoints()
+    /// <summary>Points in distinct demo grid cells, far more than 30 m apart: reports there never merge.</summary>
+    public static IEnumerable<(double Lon, double Lat)> DistinctPoints()
     {
         // Whole (unclipped) cells only: their centres are a cell's width apart.
         foreach (var cell in Districts.SelectMany(Api.CellsOf).Where(c => c.Geometry.Area >= 0.95 * c.Geometry.EnvelopeInternal.Area).OrderBy(_ => Random.Shared.Next()))
