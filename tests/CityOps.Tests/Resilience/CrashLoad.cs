@@ -19,7 +19,7 @@ public sealed record CrashSettings(int Kills, double Seconds, int IntakeClients,
         var clients = Int("CITYOPS_CRASH_CLIENTS", 4);
         return new CrashSettings(
             Kills: Int("CITYOPS_CRASH_KILLS", 4),
-            Seconds: Int("CITYOPS_CRASH_SECONDS", 10),
+            Seconds: Int("CITYOPS_CRASH_SECONDS", 6),
             IntakeClients: clients,
             Drivers: Math.Max(1, clients - 1),
             Seed: Int("CITYOPS_CRASH_SEED", Random.Shared.Next(1, int.MaxValue)));
