@@ -173,18 +173,15 @@ public sealed class CrashLoad(ServerProcess server, CrashSettings settings, stri
     {
         var photo = Loop.Photo();
         var upload = new SentMove { Key = "upload", CaseId = 0, Action = "upload" };
-        while (true)
+        using var response = await UntilAnsweredAsync(upload, () =>
         {
-            using var response = await UntilAnsweredAsync(upload, () =>
-            {
-                var content = new ByteArrayContent(photo);
-                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg");
-                return handler.PostAsync(new Uri("/api/attachments", UriKind.Relative), content);
-            });
-            if (response is null) throw new TimeoutException("upload not answered");
-            if (response.IsSuccessStatusCode) return (await response.JsonAsync())["sha256"]!.GetValue<string>();
+            var content = new ByteArrayContent(photo);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg");
+            return handler.PostAsync(new Uri("/api/attachments", UriKind.Relative), content);
+        }) ?? throw new TimeoutException("upload not answered");
+        if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"upload refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
+        return (await response.JsonAsync())["sha256"]!.GetValue<string>();
     }
 
     /// <summary>

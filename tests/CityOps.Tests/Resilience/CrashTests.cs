@@ -25,8 +25,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         var rng = new Random(settings.Seed);
         var tag = "crash" + Guid.NewGuid().ToString("N")[..8];
         var clock = Stopwatch.StartNew();
-        await using var server = await ServerProcess.StartAsync(db, await CityOpsApp.NewDatabaseAsync(db), name: "crash");
-        var firstStart = clock.Elapsed;
+        await using var server = await ServerProcess.StartAsync(db, await SeededDatabase.NewAsync(db), name: "crash");
         var tokens = new CrashLoad.Tokens(await server.TokenAsync("operator"), await server.TokenAsync("department"),
             await server.TokenAsync("handler"), await (await server.SignInAsync("handler")).MyIdAsync());
 
@@ -76,7 +75,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         // Every client finished: each report and move was answered (the assertions below say which not).
         var verifyClock = Stopwatch.StartNew();
         var reports = load.Reports.ToList();
-        var moves = load.Moves.Where(m => m.Action != "upload").ToList();
+        var moves = load.Moves.ToList();
         var problems = new List<string>();
         problems.AddRange(reports.Where(r => !r.Acknowledged).Select(r => $"report {r.Marker} not acknowledged: {r.Failure}"));
         problems.AddRange(moves.Where(m => !m.Acknowledged || m.Failure is not null).Select(m => $"move {m.Action} on {m.CaseId}: {m.Failure}"));
@@ -172,7 +171,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         var retriedMoves = moves.Count(m => m.Attempts > 1);
         var summary = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"{db}: seed {settings.Seed}, {server.Kills} kills ({startupKills} while starting, {lockKills} of them holding the migration lock), {cutInFlight} requests in flight at the kills, {unanswered} attempts unanswered")
-            .AppendLine(CultureInfo.InvariantCulture, $"  first start {firstStart.TotalSeconds:F1} s, restarts {string.Join(" ", server.StartupTimes.Skip(1).Select(t => t.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)))} s")
+            .AppendLine(CultureInfo.InvariantCulture, $"  first start {server.StartupTimes[0].TotalSeconds:F1} s (on a seeded copy), restarts {string.Join(" ", server.StartupTimes.Skip(1).Select(t => t.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)))} s")
             .AppendLine(CultureInfo.InvariantCulture, $"  reports: {reports.Count} sent, {reports.Count(r => r.Acknowledged)} acknowledged, {retriedReports} retried ({storedEarlier} had been stored by an earlier attempt), {storedReports.Count} stored, {caseIds.Count} cases checked")
             .AppendLine(CultureInfo.InvariantCulture, $"  moves: {moves.Count} sent, {moves.Count(m => m.Acknowledged)} acknowledged, {retriedMoves} retried ({moves.Count(m => m.Replayed)} answered as replays), {driven.Count} cases driven, {driven.Count(id => events[id].Any(e => e.Action == "callback"))} round the whole loop")
             .AppendLine(CultureInfo.InvariantCulture, $"  audit: {auditedCases} cases, {audit["eventsChecked"]} events, intact {audit["intact"]}; load {loadTime.TotalSeconds:F1} s, checks {verifyClock.Elapsed.TotalSeconds:F1} s, total {clock.Elapsed.TotalSeconds:F1} s")

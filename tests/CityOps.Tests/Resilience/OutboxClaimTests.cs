@@ -47,8 +47,9 @@ public sealed class OutboxClaimTests
             ["CityOps:Supervision:SweepInterval"] = "10:00:00",
         };
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var a = await CityOpsApp.StartAsync(db, settings, time);
-        await using var b = await CityOpsApp.StartAsync(db, settings, time, connection: a.ConnectionString);
+        var connection = await SeededDatabase.NewAsync(db);
+        await using var a = await CityOpsApp.StartAsync(db, settings, time, connection);
+        await using var b = await CityOpsApp.StartAsync(db, settings, time, connection);
         var op = await a.SignInAsync("operator");
         var id = await a.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
         await op.MustAsync(id, "register", new { condition = "02" }); // register and auto-dispatch: two webhook messages

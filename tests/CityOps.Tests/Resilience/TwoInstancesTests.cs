@@ -48,7 +48,7 @@ public sealed class TwoInstances : IAsyncLifetime
         await _webhook.StartAsync();
         var hook = _webhook.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
 
-        var connection = await CityOpsApp.NewDatabaseAsync(Databases.Postgres);
+        var connection = await SeededDatabase.NewAsync(Databases.Postgres);
         var settings = new Dictionary<string, string>
         {
             ["CityOps:Supervision:SweepInterval"] = "00:00:01",
