@@ -19,9 +19,10 @@ public sealed class SqliteMigrationLock : IAsyncDisposable
 
     public static async Task<SqliteMigrationLock> AcquireAsync(CityOpsDb db, ILogger log, CancellationToken ct)
     {
-        var source = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
-        if (string.IsNullOrEmpty(source) || source == ":memory:" || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
-            return new SqliteMigrationLock(null); // in-memory or URI databases: one process by construction
+        var connection = new SqliteConnectionStringBuilder(db.Database.GetConnectionString());
+        var source = connection.DataSource;
+        if (string.IsNullOrEmpty(source) || source == ":memory:" || connection.Mode == SqliteOpenMode.Memory || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+            return new SqliteMigrationLock(null); // in memory: one process by construction; a URI: no plain path to lock beside
         var path = Path.GetFullPath(source) + ".migrate-lock";
         var waiting = false;
         FileStream? file = null;
