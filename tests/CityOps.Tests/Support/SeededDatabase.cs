@@ -26,6 +26,8 @@ public static class SeededDatabase
             File.Copy(from, to, overwrite: true);
             // The template's server was killed, so recent commits may still be in its write-ahead log.
             if (File.Exists(from + "-wal")) File.Copy(from + "-wal", to + "-wal", overwrite: true);
+            await using var sqlite = new SqliteConnection(copy);
+            await ForgetLeasesAsync(sqlite);
             return copy;
         }
         var name = new NpgsqlConnectionStringBuilder(copy).Database!;
@@ -38,6 +40,8 @@ public static class SeededDatabase
             try
             {
                 await new NpgsqlCommand($"CREATE DATABASE {name} TEMPLATE {templateName}", admin).ExecuteNonQueryAsync();
+                await using var postgres = new NpgsqlConnection(copy);
+                await ForgetLeasesAsync(postgres);
                 return copy;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 50)
@@ -45,6 +49,15 @@ public static class SeededDatabase
                 await Task.Delay(200); // the killed template server's sessions are still closing
             }
         }
+    }
+
+    /// <summary>The template's server is gone: its leases (the deadline sweeper's) must not hold up the copy's servers.</summary>
+    private static async Task ForgetLeasesAsync(System.Data.Common.DbConnection connection)
+    {
+        await connection.OpenAsync();
+        await using var delete = connection.CreateCommand();
+        delete.CommandText = "DELETE FROM \"Leases\"";
+        await delete.ExecuteNonQueryAsync();
     }
 
     private static async Task<string> SeedTemplateAsync(string provider)
