@@ -95,7 +95,7 @@ public static class DatabaseSetup
 }
 
 /// <summary>Applies migrations and seeds reference data when the host starts.</summary>
-public sealed class DatabaseInitializer(IServiceProvider services, DatabaseOptions options) : IHostedService
+public sealed class DatabaseInitializer(IServiceProvider services, DatabaseOptions options, ILogger<DatabaseInitializer> log) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -109,8 +109,14 @@ public sealed class DatabaseInitializer(IServiceProvider services, DatabaseOptio
                 await db.Database.OpenConnectionAsync(cancellationToken);
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
                 await db.Database.CloseConnectionAsync();
+                // EF Core's own lock on SQLite outlives a killed process; see SqliteMigrationLock.
+                await using var held = await SqliteMigrationLock.AcquireAsync(db, log, cancellationToken);
+                await db.Database.MigrateAsync(cancellationToken);
             }
-            await db.Database.MigrateAsync(cancellationToken);
+            else
+            {
+                await db.Database.MigrateAsync(cancellationToken);
+            }
         }
         await scope.ServiceProvider.GetRequiredService<Seeding.ReferenceDataSeeder>().SeedAsync(db, cancellationToken);
     }

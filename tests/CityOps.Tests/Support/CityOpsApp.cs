@@ -38,24 +38,7 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
     /// <summary>Starts a server on a new database, or on <paramref name="connection"/> (a second instance on the same one).</summary>
     public static async Task<CityOpsApp> StartAsync(string provider, Dictionary<string, string?>? settings = null, TimeProvider? time = null, string? connection = null, bool kestrel = false)
     {
-        var name = $"cityops_test_{Guid.NewGuid():N}"[..30];
-        if (connection is null && provider == Databases.Postgres)
-        {
-            var admin = Databases.PostgresConnection ?? throw new InvalidOperationException("CITYOPS_TEST_POSTGRES is not set.");
-            await using (var conn = new NpgsqlConnection(admin))
-            {
-                await conn.OpenAsync();
-                await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
-                await cmd.ExecuteNonQueryAsync();
-            }
-            connection = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 50 }.ConnectionString;
-        }
-        else if (connection is null)
-        {
-            var folder = Path.Combine(Path.GetTempPath(), "cityops-tests");
-            Directory.CreateDirectory(folder);
-            connection = $"Data Source={Path.Combine(folder, name + ".db")};Default Timeout=30";
-        }
+        connection ??= await NewDatabaseAsync(provider);
         var app = new CityOpsApp(provider, connection, settings ?? [], time);
         if (kestrel)
         {
@@ -68,6 +51,26 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
             _ = app.Server; // start now: migrate and seed
         }
         return app;
+    }
+
+    /// <summary>A new, empty database: a PostgreSQL database on CITYOPS_TEST_POSTGRES or a SQLite file; returns its connection string.</summary>
+    public static async Task<string> NewDatabaseAsync(string provider)
+    {
+        var name = $"cityops_test_{Guid.NewGuid():N}"[..30];
+        if (provider == Databases.Postgres)
+        {
+            var admin = Databases.PostgresConnection ?? throw new InvalidOperationException("CITYOPS_TEST_POSTGRES is not set.");
+            await using (var conn = new NpgsqlConnection(admin))
+            {
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+                await cmd.ExecuteNonQueryAsync();
+            }
+            return new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 50 }.ConnectionString;
+        }
+        var folder = Path.Combine(Path.GetTempPath(), "cityops-tests");
+        Directory.CreateDirectory(folder);
+        return $"Data Source={Path.Combine(folder, name + ".db")};Default Timeout=30";
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

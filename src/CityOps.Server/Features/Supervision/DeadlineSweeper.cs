@@ -14,6 +14,8 @@ public sealed class SupervisionOptions
     /// <summary>Webhook receiver for case events (optional). Messages queue in the outbox either way.</summary>
     public Uri? WebhookUrl { get; set; }
     public TimeSpan DeliveryInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long one webhook call may take; a message being sent stays claimed for three times as long.</summary>
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>

@@ -43,8 +43,12 @@ public sealed class OutboxDelivery(IServiceScopeFactory scopes, IHttpClientFacto
         var client = http.CreateClient("webhooks");
         foreach (var id in ids)
         {
-            var until = now.AddSeconds(30);
-            var claimed = await db.Outbox.Where(m => m.Id == id && m.DeliveredAt == null && (m.LockedUntil == null || m.LockedUntil < now))
+            // Timed from the claim, not from the start of the batch: a batch slowed down by a slow receiver
+            // must not hand out claims that have already run out, which another instance could then take
+            // while this one is still sending. Another instance's failed attempt keeps its back-off.
+            var claimAt = clock.GetUtcNow();
+            var until = claimAt + options.Value.WebhookTimeout * 3;
+            var claimed = await db.Outbox.Where(m => m.Id == id && m.DeliveredAt == null && m.NextAttemptAt <= claimAt && (m.LockedUntil == null || m.LockedUntil < claimAt))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedUntil, until).SetProperty(m => m.LockedBy, _holder), ct);
             if (claimed == 0) continue;
             var m = await db.Outbox.AsNoTracking().FirstAsync(x => x.Id == id, ct);

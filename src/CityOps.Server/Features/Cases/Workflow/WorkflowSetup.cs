@@ -16,7 +16,7 @@ public static class WorkflowSetup
         services.AddScoped<MoveEffects>();
         services.AddScoped<CaseMoves>();
         services.AddSingleton<CaseSignals>();
-        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddHttpClient("webhooks", (sp, c) => c.Timeout = sp.GetRequiredService<IOptions<SupervisionOptions>>().Value.WebhookTimeout);
         services.AddSingleton<OutboxDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDelivery>());
         services.AddHostedService<DeadlineSweeper>();
