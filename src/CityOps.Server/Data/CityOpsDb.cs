@@ -8,6 +8,7 @@ using CityOps.Server.Features.Routing;
 using CityOps.Server.Features.Supervision;
 using CityOps.Server.Features.Units;
 using CityOps.Server.Features.Users;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -15,8 +16,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CityOps.Server.Data;
 
 /// <summary>The one model, on SQLite or PostgreSQL; each provider has its own migrations assembly.</summary>
-public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbContext<AppUser>(options)
+public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbContext<AppUser>(options), IDataProtectionKeyContext
 {
+    /// <summary>The key ring that protects sign-in cookies and tokens, shared by every instance on this database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<Area> Areas => Set<Area>();
     public DbSet<CategoryMajor> CategoryMajors => Set<CategoryMajor>();
     public DbSet<Category> Categories => Set<Category>();

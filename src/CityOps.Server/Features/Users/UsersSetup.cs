@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using CityOps.Server.Data;
 using CityOps.Server.Data.Seeding;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,8 @@ public static class UsersSetup
             .AddErrorDescriber<IdentityMessages>()
             .AddEntityFrameworkStores<CityOpsDb>()
             .AddClaimsPrincipalFactory<CityOpsClaimsFactory>();
+        // One key ring for every instance on the database: a cookie or token issued by one instance is read by the others.
+        services.AddDataProtection().SetApplicationName("CityOps").PersistKeysToDbContext<CityOpsDb>();
         services.Configure<AdminOptions>(builder.Configuration.GetSection("CityOps:Admin"));
         services.AddScoped<UserSeed>();
         services.AddScoped<ReferenceDataSeeder>();
