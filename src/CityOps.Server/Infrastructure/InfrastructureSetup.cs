@@ -1,7 +1,11 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Serialization;
 using CityOps.Server.Data;
+using CityOps.Server.Features.Intake.Open311;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Localization;
+using Microsoft.Net.Http.Headers;
 using Scalar.AspNetCore;
 
 namespace CityOps.Server.Infrastructure;
@@ -24,6 +28,8 @@ public static class InfrastructureSetup
         services.AddOptions<CityOptions>().Bind(builder.Configuration.GetSection("CityOps:City")).ValidateOnStart();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
+        // After the default writer: a client that accepts no JSON (Accept: application/xml) still gets the ProblemDetails.
+        services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -52,14 +58,45 @@ public static class InfrastructureSetup
         // Declared bodies over the limit are refused before anything reads them (Kestrel also caps streamed ones).
         var limit = app.Configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1_048_576;
         app.Use((http, next) =>
-            http.Request.ContentLength > limit && !http.Request.Path.StartsWithSegments("/api/admin/geography/imports")
-                                               && !http.Request.Path.StartsWithSegments("/api/attachments")
-                ? throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
-                : next(http));
-        app.UseStatusCodePages();
+        {
+            if (http.Request.ContentLength > limit && !http.Request.Path.StartsWithSegments("/api/admin/geography/imports")
+                                                   && !http.Request.Path.StartsWithSegments("/api/attachments"))
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            // A JSON body in a character set .NET cannot decode would fail deep in model binding; refuse it here.
+            if (UnknownJsonCharset(http.Request) is { } charset)
+                throw new ApiException(StatusCodes.Status415UnsupportedMediaType, Messages.Format("CharsetUnsupported", charset));
+            return next(http);
+        });
+        // Bodiless refusals (no route, wrong method, 401 challenges) in the door's dialect too.
+        var problemPages = new StatusCodePagesOptions().HandleAsync;
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (http.Request.Path.StartsWithSegments("/open311"))
+                await Open311Errors.WriteAsync(http, http.Response.StatusCode, Messages.Format("Open311CannotServe", http.Response.StatusCode));
+            else
+                await problemPages(context);
+        });
         app.UseRequestLocalization();
         app.UseAuthentication();
         app.UseAuthorization();
+    }
+
+    private static string? UnknownJsonCharset(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset.Length == 0
+            || !(type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)))
+            return null;
+        var charset = type.Charset.Value!.Trim('"');
+        try
+        {
+            _ = Encoding.GetEncoding(charset);
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException) // unknown, or known but disabled (UTF-7)
+        {
+            return charset.Length > 40 ? charset[..40] + "…" : charset;
+        }
     }
 
     public static void MapInfrastructure(this WebApplication app)
