@@ -43,7 +43,7 @@ public sealed class Corpus
     public static Corpus Default => Loaded.Value;
 
     /// <summary>An input that once found a fault, sent verbatim on every run.</summary>
-    public sealed record Regression(string Family, string Method, string Path, string Auth, string? ContentType, Piece? Body, IReadOnlyList<(string Name, Piece Value)> Headers, string Note);
+    public sealed record Regression(string Family, string Method, string Path, string Auth, string? ContentType, Piece? Body, IReadOnlyList<(string Name, Piece Value)> Headers, string Note, int Concurrent);
 
     public static Corpus Load(string path)
     {
@@ -67,7 +67,8 @@ public sealed class Corpus
                 e.TryGetProperty("contentType", out var ct) && ct.ValueKind != JsonValueKind.Null ? ct.GetString() : null,
                 e.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null ? Value(b) : null,
                 e.TryGetProperty("headers", out var h) ? h.EnumerateArray().Select(Header).ToList() : [],
-                e.TryGetProperty("note", out var n) ? n.GetString()! : "")).ToList(),
+                e.TryGetProperty("note", out var n) ? n.GetString()! : "",
+                e.TryGetProperty("concurrent", out var k) ? k.GetInt32() : 1)).ToList(),
         };
     }
 
@@ -116,6 +117,7 @@ public static class Wire
     /// <summary>UTF-8, but a lone surrogate becomes its 3-byte encoding (ED A0 80 …), which no decoder accepts.</summary>
     public static byte[] Utf8(string s)
     {
+        if (!HasLoneSurrogate(s)) return Encoding.UTF8.GetBytes(s);
         var bytes = new List<byte>(s.Length + 8);
         for (var i = 0; i < s.Length; i++)
         {
@@ -134,17 +136,25 @@ public static class Wire
         return [.. bytes];
     }
 
+    private static bool HasLoneSurrogate(string s)
+    {
+        if (!s.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF')) return false;
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
+            else if (char.IsSurrogate(s[i])) return true;
+        }
+        return false;
+    }
+
+    private static readonly string[] Escapes = Enumerable.Range(0, 256).Select(b =>
+        b is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '-' or '_' or '.' or '~' ? ((char)b).ToString() : "%" + b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
     /// <summary>Percent-encodes every byte that is not unreserved, so raw bytes travel in a URL or form as they are.</summary>
     public static string Percent(byte[] bytes)
     {
-        var sb = new StringBuilder(bytes.Length * 3);
-        foreach (var b in bytes)
-        {
-            if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'_' or (byte)'.' or (byte)'~')
-                sb.Append((char)b);
-            else
-                sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-        }
+        var sb = new StringBuilder(bytes.Length * 2);
+        foreach (var b in bytes) sb.Append(Escapes[b]);
         return sb.ToString();
     }
 

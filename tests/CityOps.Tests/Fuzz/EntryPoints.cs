@@ -64,8 +64,11 @@ public sealed partial record Target(string Family, HttpMethod Method, string Pat
         if (RawBody is not null) return RawBody(world).Select(b => (Body?)b);
         if (Json is not null)
         {
-            var template = (JObj)J.FromObject(Json);
-            return world.Fill(template).SelectMany(t => Hostile.JsonBody((JObj)t)).Select(b => (Body?)b);
+            // Mutate the template with its placeholders, then fill them: the generator is built once.
+            var bodies = Hostile.JsonBody((JObj)J.FromObject(Json));
+            return from b in bodies
+                   from fill in Gen.Choose(0, int.MaxValue)
+                   select world.Fill(b, new Random(fill));
         }
         if (Form is not null)
         {

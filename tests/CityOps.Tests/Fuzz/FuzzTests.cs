@@ -49,9 +49,10 @@ public sealed class FuzzTests
         var readBack = await ReadBackAsync(world);
         var counts = await world.CountAsync();
         var expected = world.Expected();
+        var opened = world.CreatedCases.Count;
         var checks = await SanityAsync(world);
         var errors = world.Errors.Entries.ToList();
-        Say($"fuzz {db}: {results.Sum(r => r.Inputs)} inputs in {clock.Elapsed.TotalSeconds:F1} s; {world.CreatedCases.Count} cases opened by inputs; rows {counts} (expected {expected})");
+        Say($"fuzz {db}: {results.Sum(r => r.Inputs)} inputs in {clock.Elapsed.TotalSeconds:F1} s; {opened} cases opened by inputs; rows {counts} (expected {expected})");
 
         var failures = results.SelectMany(r => r.Failures).ToList();
         var message = new StringBuilder();

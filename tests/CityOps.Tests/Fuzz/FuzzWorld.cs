@@ -78,26 +78,68 @@ public sealed class FuzzWorld : IAsyncDisposable
         return values.SelectMany(x => Expand(v[..open] + x + v[(close + 2)..]));
     }
 
-    /// <summary>Fills a JSON template: "{{name}}" becomes one of the world's values, "{{#name}}" the same as a number.</summary>
-    public Gen<J> Fill(J template) => template switch
+    /// <summary>
+    /// Fills the placeholders left in a generated body: "{{name}}" anywhere in a string becomes one
+    /// of the world's values, a whole "{{#name}}" the same as a JSON number. Bodies are mutated
+    /// first and filled after, so a bent placeholder is bent around a real value.
+    /// </summary>
+    public Body? Fill(Body? body, Random random) => body switch
     {
-        JObj o => Gen.CollectToArray(o.Props.Select(p => Fill(p.Value).Select(v => (p.Key, v)))).Select(ps => (J)new JObj(ps)),
-        JArr a => Gen.CollectToArray(a.Items.Select(Fill)).Select(items => (J)new JArr(items)),
-        JStr { Value.Text: { } t } when t.StartsWith("{{#", StringComparison.Ordinal) && t.EndsWith("}}", StringComparison.Ordinal) =>
-            Gen.Elements(Values(t[3..^2])).Select(v => (J)new JLit(v)),
-        JStr { Value.Text: { } t } when t.Contains("{{", StringComparison.Ordinal) =>
-            FillText(t).Select(s => (J)new JStr(Piece.Of(s))),
-        _ => Gen.Constant(template),
+        JsonBody j => j with { Root = Fill(j.Root, random) },
+        FormBody f => f with { Fields = f.Fields.Select(x => (x.Key, Fill(x.Value, random))).ToList() },
+        RawBody r => r with { Content = Fill(r.Content, random) },
+        _ => body,
     };
 
-    private Gen<string> FillText(string t)
+    public J Fill(J tree, Random random) => tree switch
     {
-        var open = t.IndexOf("{{", StringComparison.Ordinal);
-        if (open < 0) return Gen.Constant(t);
-        var close = t.IndexOf("}}", open, StringComparison.Ordinal);
-        return from v in Gen.Elements(Values(t[(open + 2)..close]))
-               from rest in FillText(t[(close + 2)..])
-               select t[..open] + v + rest;
+        JObj o => new JObj(o.Props.Select(p => (p.Key, Fill(p.Value, random))).ToList()),
+        JArr a => new JArr(a.Items.Select(i => Fill(i, random)).ToList()),
+        JStr { Value.Text: { } t } when t.StartsWith("{{#", StringComparison.Ordinal) && t.EndsWith("}}", StringComparison.Ordinal) && _values.ContainsKey(t[3..^2]) =>
+            new JLit(Pick(t[3..^2], random)),
+        JStr s => new JStr(Fill(s.Value, random)),
+        _ => tree,
+    };
+
+    private Piece Fill(Piece p, Random random)
+    {
+        if (p.Raw is { } raw)
+        {
+            var latin = Encoding.Latin1.GetString(raw);
+            return latin.Contains("{{", StringComparison.Ordinal) ? Piece.Bytes(Encoding.Latin1.GetBytes(FillText(latin, random, latin1: true))) : p;
+        }
+        return p.Text!.Contains("{{", StringComparison.Ordinal) ? Piece.Of(FillText(p.Text, random, latin1: false)) : p;
+    }
+
+    /// <summary>Replaces each "{{name}}" (or "{{#name}}") with a value; <paramref name="latin1"/>: the text is bytes read as Latin-1, so values go in as their UTF-8 bytes.</summary>
+    private string FillText(string text, Random random, bool latin1)
+    {
+        var sb = new StringBuilder();
+        var at = 0;
+        while (at < text.Length)
+        {
+            var open = text.IndexOf("{{", at, StringComparison.Ordinal);
+            if (open < 0) break;
+            var close = text.IndexOf("}}", open + 2, StringComparison.Ordinal);
+            if (close < 0) break;
+            var name = text[(open + 2)..close].TrimStart('#');
+            if (!_values.ContainsKey(name))
+            {
+                sb.Append(text, at, open + 2 - at);
+                at = open + 2;
+                continue;
+            }
+            var value = Pick(name, random);
+            sb.Append(text, at, open - at).Append(latin1 ? Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(value)) : value);
+            at = close + 2;
+        }
+        return sb.Append(text, at, text.Length - at).ToString();
+    }
+
+    private string Pick(string name, Random random)
+    {
+        var values = Values(name);
+        return values[random.Next(values.Length)];
     }
 
     public static async Task<FuzzWorld> CreateAsync(string db, ulong seed, bool kestrel = false)

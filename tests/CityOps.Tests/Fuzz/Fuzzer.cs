@@ -153,14 +153,16 @@ public static class KnownAttacks
         var result = new List<(Target, FuzzRequest)>();
         var valid = targets.Select(t => (Target: t, Request: Valid(t, world))).ToList();
 
+        // Inputs that once found a fault; "{name}" in a path takes the world's first value; copies run side by side.
         foreach (var regression in c.Regressions.Where(r => r.Family == family))
         {
             var target = targets.FirstOrDefault(t => t.Method.Method == regression.Method && Matches(t.Path, regression.Path)) ?? targets[0];
             var door = regression.Path.StartsWith("/open311", StringComparison.Ordinal) ? Door.Open311 : Door.Api;
-            var path = regression.Path.Split('?')[0];
-            var query = regression.Path.Contains('?', StringComparison.Ordinal) ? regression.Path[(regression.Path.IndexOf('?', StringComparison.Ordinal) + 1)..] : "";
-            result.Add((target, new FuzzRequest(family, target.Name, new HttpMethod(regression.Method), path, door, [],
-                regression.Body is { } b ? new RawBody(b, regression.ContentType) : null, regression.Headers, regression.Auth, query.Length > 0 ? "&" + query : "")));
+            var at = regression.Path.IndexOf('?', StringComparison.Ordinal);
+            var path = Target.ValidPath(at < 0 ? regression.Path : regression.Path[..at], world);
+            var request = new FuzzRequest(family, target.Name, new HttpMethod(regression.Method), path, door, [],
+                world.Fill(regression.Body is { } b ? new RawBody(b, regression.ContentType) : null, new Random(1)), regression.Headers, regression.Auth, at < 0 ? "" : regression.Path[(at + 1)..]);
+            result.AddRange(Enumerable.Repeat((target, request), regression.Concurrent));
         }
 
         for (var k = 0; k < c.Strings.Count; k++)
@@ -203,7 +205,7 @@ public static class KnownAttacks
         var path = Target.ValidPath(t.Path, world);
         var query = t.Query.Select(q => (Piece.Of(q.Name), Piece.Of(world.Resolve(q.Valid)[0]))).ToList();
         Body? body = null;
-        if (t.Json is not null) body = new JsonBody(world.Fill(J.FromObject(t.Json)).Sample(1, new Rnd(1), 1).First());
+        if (t.Json is not null) body = new JsonBody(world.Fill(J.FromObject(t.Json), new Random(1)));
         else if (t.Form is not null) body = new FormBody(t.Form.Select(f => (Piece.Of(f.Name), Piece.Of(world.Resolve(f.Valid)[0]))).ToList());
         else if (t.RawBody is not null) body = new RawBody(Piece.Bytes([0xFF, 0xD8, 0xFF, 0xE0, 9, 9, 9]), "image/jpeg");
         return new FuzzRequest(t.Family, t.Name, t.Method, path, t.Door, query, body, [], t.Callers[0]);

@@ -12,6 +12,10 @@ namespace CityOps.Tests.Fuzz;
 public static class Hostile
 {
     private static Corpus C => Corpus.Default;
+    private static readonly Piece[] CorpusStrings = [.. Corpus.Default.Strings];
+    private static readonly Piece[] CorpusJson = [.. Corpus.Default.JsonBodies];
+    private static readonly Piece[] CorpusTypes = [.. Corpus.Default.ContentTypes];
+    private static readonly (string, Piece)[] CorpusHeaders = [.. Corpus.Default.Headers];
 
     private static readonly Gen<string> AnyString = ArbMap.Default.GeneratorFor<string>().Where(s => s is not null);
     private static readonly Gen<double> AnyDouble = ArbMap.Default.GeneratorFor<double>();
@@ -42,17 +46,23 @@ public static class Hostile
         (1, Gen.Choose(1, 400).Select(n => "1" + new string('0', n))),
         (1, Gen.Choose(-400, 400).Select(e => "1e" + e.ToString(CultureInfo.InvariantCulture))));
 
-    public static readonly Gen<Piece> Lengthy =
-        from c in Gen.Elements("a", "长", "👍", "%", "<", "\\", "'", " ", "\u0000", "../")
-        from n in Gen.Elements(64, 101, 129, 201, 256, 501, 1001, 2001, 4001, 10_000, 70_000)
-        select Piece.Of(string.Concat(Enumerable.Repeat(c, n)));
+    /// <summary>Long runs of one unit, made once: lengths around every limit the server has (64 … 4000, 10 000); longer ones are in the corpus.</summary>
+    public static readonly Gen<Piece> Lengthy = Gen.Elements(
+        (from c in new[] { "a", "长", "👍", "%", "<", "\\", "'", " ", "\u0000", "../" }
+         from n in new[] { 64, 101, 129, 201, 256, 501, 1001, 2001, 4001, 64, 129, 256, 1001, 4001, 10_000 }
+         select Piece.Of(string.Concat(Enumerable.Repeat(c, n)))).ToArray());
 
-    /// <summary>Any hostile text; <paramref name="valid"/> (when given) is also bent: padded, doubled, poisoned, cut.</summary>
-    public static Gen<Piece> Text(string? valid = null)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Gen<Piece>> Texts = new(StringComparer.Ordinal);
+    private static readonly Gen<Piece> AnyText = MakeText(null);
+
+    /// <summary>Any hostile text; <paramref name="valid"/> (when given) is also bent: padded, doubled, poisoned, cut. Built once per value.</summary>
+    public static Gen<Piece> Text(string? valid = null) => valid is null ? AnyText : Texts.GetOrAdd(valid, v => MakeText(v));
+
+    private static Gen<Piece> MakeText(string? valid)
     {
         var gens = new List<(int, Gen<Piece>)>
         {
-            (30, Gen.Elements(C.Strings.ToArray())),
+            (30, Gen.Elements(CorpusStrings)),
             (12, AnyString.Select(Piece.Of)),
             (10, Unicode),
             (6, Lengthy),
@@ -65,11 +75,11 @@ public static class Hostile
 
     /// <summary>A valid value made hostile in one way.</summary>
     public static Gen<Piece> Bent(string valid) => Gen.OneOf(
-        Gen.Elements(C.Strings.ToArray()).Select(s => Corpus.Join([Piece.Of(valid), s])),
-        Gen.Elements(C.Strings.ToArray()).Select(s => Corpus.Join([s, Piece.Of(valid)])),
+        Gen.Elements(CorpusStrings).Select(s => Corpus.Join([Piece.Of(valid), s])),
+        Gen.Elements(CorpusStrings).Select(s => Corpus.Join([s, Piece.Of(valid)])),
         Gen.Elements(Nasty).SelectMany(c => Gen.Choose(0, valid.Length).Select(i => Piece.Of(valid.Insert(i, c.ToString())))),
         Gen.Elements(" ", "  \t", "\u3000", "\u00a0").Select(p => Piece.Of(p + valid + p)),
-        Gen.Elements(2, 50, 1000).Select(n => Piece.Of(string.Concat(Enumerable.Repeat(valid, n)))),
+        Gen.Elements(2, 50, 300).Select(n => Piece.Of(string.Concat(Enumerable.Repeat(valid, n)))),
         Gen.Constant(Piece.Of(valid.ToUpperInvariant())),
         Gen.Constant(Piece.Of(valid.ToLowerInvariant())),
         Gen.Choose(0, Math.Max(0, valid.Length - 1)).Select(n => Piece.Of(valid[..n])),
@@ -99,15 +109,22 @@ public static class Hostile
     public static Gen<JObj> Members(JObj template, int depth = 0)
     {
         var members = template.Props.Select(p =>
-            from keep in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
-            from value in Json(p.Value, depth)
-            from key in Gen.Frequency((20, Gen.Constant(p.Key)), (1, Gen.Constant(Piece.Of(p.Key.AsText.ToUpperInvariant()))), (1, Text(p.Key.AsText)))
-            select keep ? new[] { (key, value) } : []).ToList();
+        {
+            var values = Json(p.Value, depth);
+            var keys = Gen.Frequency((20, Gen.Constant(p.Key)), (1, Gen.Constant(Piece.Of(p.Key.AsText.ToUpperInvariant()))), (1, Text(p.Key.AsText)));
+            return from keep in Gen.Frequency((5, Gen.Constant(true)), (1, Gen.Constant(false)))
+                   from value in values
+                   from key in keys
+                   select keep ? new[] { (key, value) } : [];
+        }).ToList();
+        var anyValue = Json(new JStr(Piece.Of("x")), 4);
+        var twins = template.Props.Count == 0
+            ? Gen.Constant(new[] { (Piece.Of("x"), (J)new JLit("1")) })
+            : Gen.OneOf(template.Props.Select(p => Json(p.Value, 4).Select(v => new[] { (p.Key, v) })));
         var extra = Gen.Frequency(
             (6, Gen.Constant(System.Array.Empty<(Piece, J)>())),
-            (1, from k in Text() from v in Json(new JStr(Piece.Of("x")), 4) select new[] { (k, v) }),
-            (1, Gen.Elements(template.Props.Count == 0 ? [(Piece.Of("x"), (J)new JLit("1"))] : template.Props.ToArray())
-                .SelectMany(p => Json(p.Value, 4).Select(v => new[] { (p.Key, v) }))),
+            (1, from k in Text() from v in anyValue select new[] { (k, v) }),
+            (1, twins),
             (1, Gen.Elements("__proto__", "$type", "$id", "$ref", "constructor", "id", "version", "state", "Id").Select(k => new[] { (Piece.Of(k), (J)new JLit("1")) })));
         return from ms in Gen.CollectToArray(members)
                from e in extra
@@ -119,10 +136,13 @@ public static class Hostile
     public static Gen<J> Items(JArr template, int depth = 0)
     {
         var item = template.Items.Count > 0 ? template.Items[0] : new JStr(Piece.Of("x"));
+        var each = Gen.CollectToArray(template.Items.Select(i => Json(i, depth))).Select(items => (J)new JArr(items));
+        // Long arrays (past the server's caps of 10 and 20 items, and far past) only near the top: repeated inside each other they would be millions.
+        var many = depth > 1 ? new[] { 11, 21 } : item is JObj or JArr ? [11, 21, 51] : [11, 21, 51, 1001, 5000];
         return Gen.Frequency(
-            (4, Gen.CollectToArray(template.Items.Select(i => Json(i, depth))).Select(items => (J)new JArr(items))),
-            (2, Gen.ListOf(Json(item, depth)).Select(items => (J)new JArr(items.ToList()))),
-            (1, Gen.Elements(21, 51, 1001, 20_000).Select(n => (J)new JArr(Enumerable.Repeat(item, n).ToList()))),
+            (8, each),
+            (2, Gen.ListOf(Json(item, depth)).Resize(depth <= 1 ? 12 : 3).Select(items => (J)new JArr(items.ToList()))),
+            (1, Gen.Elements(many).Select(n => (J)new JArr(Enumerable.Repeat(item, n).ToList()))),
             (1, Gen.Constant((J)new JArr([new JLit("null")]))));
     }
 
@@ -132,7 +152,7 @@ public static class Hostile
              from ascii in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
              from type in ContentTypeFor("application/json")
              select (Body)new JsonBody(o, type, ascii)),
-        (8, Gen.Elements(C.JsonBodies.ToArray()).Select(b => (Body)new RawBody(b, "application/json"))),
+        (8, Gen.Elements(CorpusJson).Select(b => (Body)new RawBody(b, "application/json"))),
         (6, Mangled(new JsonBody(template).Bytes(), "application/json")),
         (3, Gen.Elements<J>(new JArr([template]), new JArr([template, template]), new JLit("null"), new JStr(Piece.Of("{}")))
             .Select(j => (Body)new JsonBody(j))),
@@ -143,7 +163,7 @@ public static class Hostile
         (20, Gen.Constant<string?>(valid)),
         (1, Gen.Constant<string?>(null)),
         (1, Gen.Elements(valid + "; charset=utf-8", valid.ToUpperInvariant(), valid + "; charset=latin1", valid + ";", " " + valid).Select(s => (string?)s)),
-        (2, Gen.Elements(C.ContentTypes.ToArray()).Select(p => (string?)p.AsText)));
+        (2, Gen.Elements(CorpusTypes).Select(p => (string?)p.AsText)));
 
     /// <summary>Valid bytes damaged: cut short, a byte flipped, hostile bytes inserted, a stretch doubled.</summary>
     public static Gen<Body> Mangled(byte[] valid, string? type) =>
@@ -163,21 +183,27 @@ public static class Hostile
     public static Gen<List<(Piece, Piece)>> Fields(IReadOnlyList<(string Name, string[] Valid)> template, double presence = 0.6)
     {
         var each = template.Select(t =>
-            from present in Gen.Choose(0, 99).Select(x => x < presence * 100)
-            from valid in Gen.Elements(t.Valid)
-            from value in Gen.Frequency((55, Gen.Constant(Piece.Of(valid))), (45, Text(valid)))
-            from twice in Gen.Frequency((25, Gen.Constant(false)), (1, Gen.Constant(true)))
-            from second in Text(valid)
-            select present ? (twice ? new[] { (Piece.Of(t.Name), value), (Piece.Of(t.Name), second) } : [(Piece.Of(t.Name), value)]) : []).ToList();
+        {
+            var name = Piece.Of(t.Name);
+            var one = Gen.OneOf(t.Valid.Select(v => Gen.Frequency((55, Gen.Constant(Piece.Of(v))), (45, Text(v)))));
+            var absent = Gen.Constant(System.Array.Empty<(Piece, Piece)>());
+            var present = Gen.Frequency(
+                (25, one.Select(v => new[] { (name, v) })),
+                (1, one.Two().Select(v => new[] { (name, v.Item1), (name, v.Item2) })));
+            return Gen.Frequency(((int)(presence * 100), present), (100 - (int)(presence * 100), absent));
+        }).ToList();
         var extra = Gen.Frequency(
-            (8, Gen.Constant(System.Array.Empty<(Piece, Piece)>())),
-            (1, from k in Text() from v in Text() select new[] { (k, v) }),
-            (1, from v in Text() select new[] { (Piece.Of("culture"), v) }),
-            (1, Gen.Elements(1030, 5000).Select(n => Enumerable.Range(0, n).Select(i => (Piece.Of("k" + i.ToString(CultureInfo.InvariantCulture)), Piece.Of("v"))).ToArray())));
+            (30, Gen.Constant(System.Array.Empty<(Piece, Piece)>())),
+            (4, from k in Text() from v in Text() select new[] { (k, v) }),
+            (4, from v in Text() select new[] { (Piece.Of("culture"), v) }),
+            (1, Gen.Elements(ManyFields)));
         return from ms in Gen.CollectToArray(each)
                from e in extra
                select ms.SelectMany(x => x).Concat(e).ToList();
     }
+
+    /// <summary>More members than a form may have (1024): made once.</summary>
+    private static readonly (Piece, Piece)[][] ManyFields = [.. new[] { 1030, 5000 }.Select(n => Enumerable.Range(0, n).Select(i => (Piece.Of("k" + i.ToString(CultureInfo.InvariantCulture)), Piece.Of("v"))).ToArray())];
 
     /// <summary>Malformed escapes and separators appended verbatim to a query or form.</summary>
     public static readonly Gen<string> Suffix = Gen.Frequency(
@@ -187,8 +213,8 @@ public static class Hostile
     /// <summary>Extra headers: usually none; else from the corpus, or a hostile Idempotency-Key or Accept-Language.</summary>
     public static readonly Gen<List<(string, Piece)>> Headers = Gen.Frequency(
         (14, Gen.Constant(new List<(string, Piece)>())),
-        (4, Gen.Elements(C.Headers.ToArray()).Select(h => new List<(string, Piece)> { h })),
-        (1, Gen.Elements(C.Headers.ToArray()).Two().Select(t => new List<(string, Piece)> { t.Item1, t.Item2 })),
+        (4, Gen.Elements(CorpusHeaders).Select(h => new List<(string, Piece)> { h })),
+        (1, Gen.Elements(CorpusHeaders).Two().Select(t => new List<(string, Piece)> { t.Item1, t.Item2 })),
         (2, Text("fuzz-key").Select(v => new List<(string, Piece)> { ("Idempotency-Key", v) })),
         (1, Text("en").Select(v => new List<(string, Piece)> { ("Accept-Language", v) })));
 
