@@ -18,6 +18,9 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     public async Task<Result> MoveAsync(long caseId, string action, MoveInput input, CurrentUser user, string? idempotencyKey, CancellationToken ct)
     {
         var rule = Workflow.Find(action) ?? throw new MoveRefusedException(404, Messages.Format("MoveUnknown", action));
+        var keyErrors = new List<Intake.IntakeError>();
+        Intake.IntakeValidator.Text(keyErrors, "Idempotency-Key", idempotencyKey, 128);
+        if (keyErrors.Count > 0) throw new MoveRefusedException(400, keyErrors[0].Message, field: keyErrors[0].Field);
         var c = await db.Cases.VisibleTo(user).FirstOrDefaultAsync(x => x.Id == caseId, ct)
                 ?? throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         if (!string.IsNullOrWhiteSpace(idempotencyKey) && await db.CaseEvents.AnyAsync(e => e.CaseId == caseId && e.IdempotencyKey == idempotencyKey, ct))

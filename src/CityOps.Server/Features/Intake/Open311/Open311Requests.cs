@@ -118,7 +118,7 @@ public static class Open311Requests
         {
             // GeoReport v2: without dates, the last 90 days.
             var to = end ?? clock.GetUtcNow();
-            var from = start ?? to.AddDays(-90);
+            var from = start ?? (to > DateTimeOffset.MinValue.AddDays(90) ? to.AddDays(-90) : DateTimeOffset.MinValue);
             cases = cases.Where(c => c.ReportedAt >= from && c.ReportedAt <= to);
         }
         var codes = Split(q["service_code"]);
