@@ -19,6 +19,10 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             BadHttpRequestException { StatusCode: 413 } => (413, Messages.Get("BodyTooLarge")),
             BadHttpRequestException bad => (bad.StatusCode, $"{Messages.Get("MalformedRequest")} {bad.Message}"),
             InvalidDataException => (400, Messages.Get("MalformedRequest")),
+            // A body that breaks off or lies about its framing (chunk sizes past any number, a multipart body cut short):
+            // thrown by the server's own readers, unlike an I/O failure of this machine, which stays a 500.
+            IOException { Source: "Microsoft.AspNetCore.Server.Kestrel.Core" or "Microsoft.AspNetCore.WebUtilities" or "Microsoft.AspNetCore.Http" }
+                => (400, Messages.Get("MalformedRequest")),
             System.Text.Json.JsonException => (400, Messages.Get("MalformedJson")),
             System.Xml.XmlException => (400, Messages.Get("MalformedRequest")),
             DbUpdateConcurrencyException => (409, Messages.Get("ConcurrentChange")),

@@ -75,27 +75,33 @@ public sealed class FuzzTests
         await using var world = await FuzzWorld.CreateAsync(db, seed, kestrel: true);
         var server = world.App.BaseUrl;
         var before = await world.CountAsync();
-        var problems = new List<string>();
+        var problems = new List<string>(); // guarded by statuses' lock
         var statuses = new SortedDictionary<int, int>();
         var timeout = TimeSpan.FromSeconds(20);
 
         async Task Send(string name, byte[] request)
         {
-            var answer = await RawHttp.SendAsync(server, request, timeout);
+            var whole = RawHttp.Whole(request);
+            var answer = await RawHttp.SendAsync(server, request, whole, timeout);
             lock (statuses)
+            {
                 foreach (var s in answer.Statuses.DefaultIfEmpty(0)) statuses[s] = statuses.GetValueOrDefault(s) + 1;
-            if (answer.Statuses.Any(s => s >= 500)) problems.Add($"{name}: {answer}\n  sent: {Wire.Show(request, 800)}");
-            else if (answer.Statuses.Count == 0 && RawHttp.HasHead(request)) problems.Add($"{name}: a whole request got no answer ({answer})\n  sent: {Wire.Show(request, 800)}");
-            else if (answer.TimedOut) problems.Add($"{name}: {answer}\n  sent: {Wire.Show(request, 800)}");
+                // 505 is Kestrel's own word for an HTTP version it does not speak (RFC 9110), said before the application sees anything.
+                if (answer.Statuses.Any(s => s >= 500 && s != 505)) problems.Add($"{name}: {answer}\n  sent: {Wire.Show(request, 800)}");
+                // The HTTP/2 preface is answered in HTTP/2 (a GOAWAY frame), not with an HTTP/1 status line.
+                else if (whole && answer.Statuses.Count == 0 && !(Encoding.Latin1.GetString(request).StartsWith("PRI * HTTP/2.0", StringComparison.Ordinal) && answer.Bytes > 0))
+                    problems.Add($"{name}: a whole request got no answer ({answer})\n  sent: {Wire.Show(request, 800)}");
+            }
         }
 
         var corpus = Corpus.Default.Raw.Select(r => (r.Name, Request: RawHttp.Expand(r.Request, world.Token))).ToList();
-        foreach (var (name, request) in corpus) await Send(name, request);
+        await Parallel.ForEachAsync(corpus, new ParallelOptions { MaxDegreeOfParallelism = 2 * FuzzSettings.Parallel }, async (c, _) => await Send(c.Name, c.Request));
 
         var templates = RawHttp.Templates(world.Token).Select(t => RawHttp.Expand(Encoding.Latin1.GetBytes(t), world.Token)).ToList();
         var gen = RawHttp.Mutated(templates);
         var count = FuzzSettings.RawInputs;
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = FuzzSettings.Parallel }, async (i, _) =>
+        // Twice the usual requests in flight: most of a socket's time is spent waiting on the server's timing, not on the CPU.
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 2 * FuzzSettings.Parallel }, async (i, _) =>
         {
             var request = gen.Sample(10, new Rnd(FuzzSettings.InputSeed(seed, "raw-http", i)), 1).First();
             await Send($"raw-http #{i} (seed {seed})", request);

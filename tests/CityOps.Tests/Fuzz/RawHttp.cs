@@ -19,36 +19,41 @@ public static class RawHttp
         public override string ToString() => $"statuses [{string.Join(", ", Statuses)}], {Bytes} bytes, {(Closed ? "closed by the server" : TimedOut ? "no answer in time" : "left open")}: {Head}";
     }
 
-    /// <summary>Sends <paramref name="request"/> and reads until the server closes, or has gone quiet after a complete answer.</summary>
-    public static async Task<Answer> SendAsync(Uri server, byte[] request, TimeSpan timeout)
+    /// <summary>
+    /// Sends <paramref name="request"/> and reads until the server closes, or has gone quiet after a
+    /// complete answer. Kestrel takes a half-closed connection for a client that left, so the
+    /// socket stays open; a request that is not whole (<paramref name="whole"/> false) waits for
+    /// more that never comes, so its early answer, if any, is awaited briefly and the socket then dropped.
+    /// </summary>
+    public static async Task<Answer> SendAsync(Uri server, byte[] request, bool whole, TimeSpan timeout)
     {
         using var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(server.Host, server.Port);
         var stream = tcp.GetStream();
         var received = new MemoryStream();
         var readBuffer = new byte[64 * 1024];
+        var limit = whole ? timeout : TimeSpan.FromSeconds(0.6);
         var clock = Stopwatch.StartNew();
         var reading = Task.Run(async () =>
         {
-            var lastByte = clock.Elapsed;
-            while (clock.Elapsed < timeout)
+            while (clock.Elapsed < limit)
             {
-                using var quiet = new CancellationTokenSource(Complete(received.ToArray()) ? TimeSpan.FromMilliseconds(150) : timeout - clock.Elapsed);
+                var complete = Complete(received.ToArray());
+                using var wait = new CancellationTokenSource(complete ? TimeSpan.FromMilliseconds(150) : limit - clock.Elapsed);
                 int n;
-                try { n = await stream.ReadAsync(readBuffer, quiet.Token); }
-                catch (OperationCanceledException) { return (Closed: false, TimedOut: !Complete(received.ToArray())); }
+                try { n = await stream.ReadAsync(readBuffer, wait.Token); }
+                catch (OperationCanceledException) { return (Closed: false, TimedOut: whole && !complete); }
                 catch (IOException) { return (Closed: true, TimedOut: false); }
                 if (n == 0) return (Closed: true, TimedOut: false);
                 received.Write(readBuffer, 0, n);
             }
-            return (Closed: false, TimedOut: true);
+            return (Closed: false, TimedOut: whole && !Complete(received.ToArray()));
         });
         try
         {
             // The server may answer (and close) before reading everything: that is its right.
             for (var at = 0; at < request.Length; at += 64 * 1024)
                 await stream.WriteAsync(request.AsMemory(at, Math.Min(64 * 1024, request.Length - at)));
-            tcp.Client.Shutdown(SocketShutdown.Send);
         }
         catch (IOException) { }
         catch (SocketException) { }
@@ -92,14 +97,38 @@ public static class RawHttp
         return true;
     }
 
-    /// <summary>Whether a request was sent whole: a request line and a complete header block. Those must be answered.</summary>
-    public static bool HasHead(byte[] request)
+    /// <summary>
+    /// Whether the first request in the bytes was sent whole, so the server has all it will get
+    /// and must answer: a complete header block, then as much body as its Content-Length or its
+    /// chunks announce (a framing the server cannot read at all is answered at once, so it counts as whole).
+    /// </summary>
+    public static bool Whole(byte[] request)
     {
-        var text = Encoding.Latin1.GetString(request);
+        // Empty lines before a request line are skipped (RFC 9112); a connection of nothing else is never whole.
+        var text = Encoding.Latin1.GetString(request).TrimStart('\r', '\n');
         var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         if (end <= 0) return false;
-        var line = text[..Math.Max(0, text.IndexOf("\r\n", StringComparison.Ordinal))];
-        return line.Contains(" HTTP/1.", StringComparison.Ordinal);
+        var lines = text[..end].Split("\r\n");
+        var body = text[(end + 4)..];
+        string? Header(string name) => lines.Skip(1).Where(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase)).Select(l => l[(name.Length + 1)..].Trim()).FirstOrDefault();
+        var lengths = lines.Skip(1).Count(l => l.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase));
+        if (Header("transfer-encoding") is { } te)
+        {
+            if (!te.EndsWith("chunked", StringComparison.OrdinalIgnoreCase)) return true;
+            for (var at = 0; ;)
+            {
+                var eol = body.IndexOf("\r\n", at, StringComparison.Ordinal);
+                if (eol < 0) return false;
+                var sizeText = body[at..eol].Split(';')[0].Trim();
+                if (!long.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size) || size < 0 || sizeText.Length == 0) return true;
+                if (size == 0) return body.IndexOf("\r\n", eol + 2, StringComparison.Ordinal) >= 0 || body.Length >= eol + 4;
+                if (body.Length < eol + 2 + size + 2) return false;
+                at = (int)(eol + 2 + size + 2);
+            }
+        }
+        if (lengths == 0) return true;
+        if (lengths > 1 || !long.TryParse(Header("content-length"), NumberStyles.None, CultureInfo.InvariantCulture, out var length)) return true;
+        return Encoding.Latin1.GetByteCount(body) >= length;
     }
 
     /// <summary>Puts signed-in tokens and computed lengths into a corpus request ({{bearer:ROLE}}, Content-Length: {{length}}).</summary>
@@ -122,21 +151,21 @@ public static class RawHttp
     /// <summary>Well-formed requests the mutations start from; none of them can write (each has one invalid field or an unknown case).</summary>
     public static IReadOnlyList<string> Templates(Func<string, string?> bearer) =>
     [
-        "POST /open311/v2/requests.json HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {{length}}\r\nIdempotency-Key: raw-1\r\n\r\n" +
+        "POST /open311/v2/requests.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {{length}}\r\nIdempotency-Key: raw-1\r\n\r\n" +
             "api_key=demo-web-key&service_code=X9999&lat=24.4565&long=118.0830&description=%E4%BA%95%E7%9B%96&email=a%40b.cn",
-        "POST /open311/v2/requests.xml HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b0\r\nContent-Length: {{length}}\r\n\r\n" +
+        "POST /open311/v2/requests.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=b0\r\nContent-Length: {{length}}\r\n\r\n" +
             "--b0\r\nContent-Disposition: form-data; name=\"api_key\"\r\n\r\ndemo-web-key\r\n--b0\r\nContent-Disposition: form-data; name=\"service_code\"\r\n\r\nX9999\r\n" +
             "--b0\r\nContent-Disposition: form-data; name=\"media\"; filename=\"../../etc/passwd\"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff\r\n--b0--\r\n",
-        "POST /api/reports HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: demo-web-key\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {{length}}\r\n\r\n" +
+        "POST /api/reports HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Api-Key: demo-web-key\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {{length}}\r\n\r\n" +
             "{\"category\":\"NOPE\",\"description\":\"\xe4\xba\x95\",\"location\":{\"lat\":24.4565,\"lon\":118.083}}",
-        "POST /api/reports HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: demo-web-key\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        "POST /api/reports HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Api-Key: demo-web-key\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
             "10\r\n{\"category\":\"NOP\r\n6\r\nE\",\"x\":\r\n2\r\n1}\r\n0\r\n\r\n",
-        $"POST /api/cases/999999999/claim HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {bearer("operator")}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nIf-Match: \"1\"\r\n\r\n{{}}",
-        $"POST /api/attachments?fileName=..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {bearer("handler")}\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\nGIF8",
-        "GET /open311/v2/requests.xml?extensions=true&page_size=5&status=open,closed&start_date=2026-01-01T00:00:00%2B08:00 HTTP/1.1\r\nHost: localhost\r\nAccept-Language: en;q=0.9, zh-CN\r\n\r\n",
-        $"GET /api/cases?state=Reported&page=1&pageSize=5 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {bearer("operator")}\r\n\r\n",
-        $"GET /api/evaluation/units?period=2026-Q4 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {bearer("leader")}\r\n\r\n",
-        "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {{length}}\r\n\r\n{\"email\":\"nobody@demo.cityops\",\"password\":\"x\"}",
+        $"POST /api/cases/999999999/claim HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("operator")}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nIf-Match: \"1\"\r\n\r\n{{}}",
+        $"POST /api/attachments?fileName=..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("handler")}\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\nGIF8",
+        "GET /open311/v2/requests.xml?extensions=true&page_size=5&status=open,closed&start_date=2026-01-01T00:00:00%2B08:00 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAccept-Language: en;q=0.9, zh-CN\r\n\r\n",
+        $"GET /api/cases?state=Reported&page=1&pageSize=5 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("operator")}\r\n\r\n",
+        $"GET /api/evaluation/units?period=2026-Q4 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("leader")}\r\n\r\n",
+        "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {{length}}\r\n\r\n{\"email\":\"nobody@demo.cityops\",\"password\":\"x\"}",
     ];
 
     private static readonly byte[][] Poison =
