@@ -88,7 +88,7 @@ public static class CategoryEndpoints
         if (string.IsNullOrWhiteSpace(i.NameZh) || i.NameZh.Length > 100) e["nameZh"] = [Messages.Get("NameRequired")];
         if (string.IsNullOrWhiteSpace(i.NameEn) || i.NameEn.Length > 200) e["nameEn"] = [Messages.Get("NameRequired")];
         if (i.Conditions is null || i.Conditions.Count == 0) e["conditions"] = [Messages.Get("ConditionRequired")];
-        else if (i.Conditions.Any(k => k.Code is null || k.Code.Length != 2 || k.TimeLimit <= 0 || k.TimeLimit > 1000 || !Enum.IsDefined(k.TimeLimitUnit)
+        else if (i.Conditions.Any(k => k is null || k.Code is null || k.Code.Length != 2 || k.TimeLimit <= 0 || k.TimeLimit > 1000 || !Enum.IsDefined(k.TimeLimitUnit)
                      || string.IsNullOrWhiteSpace(k.DescriptionZh) || string.IsNullOrWhiteSpace(k.ClosingZh)))
             e["conditions"] = [Messages.Get("ConditionInvalid")];
         else if (i.Conditions.Select(k => k.Code).Distinct().Count() != i.Conditions.Count) e["conditions"] = [Messages.Get("ConditionDuplicate")];
