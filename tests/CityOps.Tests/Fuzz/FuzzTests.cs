@@ -19,10 +19,13 @@ namespace CityOps.Tests.Fuzz;
 [Collection("fuzz")]
 public sealed class FuzzTests
 {
+    private static readonly Lock ReportLock = new();
+
     private static void Say(string line)
     {
         TestContext.Current.TestOutputHelper?.WriteLine(line);
-        Console.WriteLine(line);
+        if (FuzzSettings.ReportFile is { } file)
+            lock (ReportLock) File.AppendAllText(file, line + Environment.NewLine);
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

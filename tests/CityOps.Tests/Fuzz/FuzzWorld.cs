@@ -154,9 +154,7 @@ public sealed class FuzzWorld : IAsyncDisposable
             // Refusals are the point here; the console keeps only errors (which also fail the run).
             ["Logging:LogLevel:Default"] = "Error",
         };
-        var started = System.Diagnostics.Stopwatch.StartNew();
         var app = await CityOpsApp.StartAsync(db, settings, kestrel: kestrel, services: s => s.AddSingleton<ILoggerProvider>(errors));
-        Console.WriteLine($"fuzz server started in {started.Elapsed.TotalSeconds:F1} s");
         var client = kestrel
             ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = app.BaseUrl }
             : app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
@@ -169,7 +167,6 @@ public sealed class FuzzWorld : IAsyncDisposable
     private async Task SetUpAsync(ulong seed)
     {
         var random = new Random((int)(seed % int.MaxValue));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var role in Roles)
         {
             var login = await Must(Client.PostAsJsonAsync("/api/auth/login", new { email = $"{role}@demo.cityops", password = "Demo-2026!" }));
@@ -184,7 +181,6 @@ public sealed class FuzzWorld : IAsyncDisposable
             return await Must(Client.SendAsync(request));
         }
 
-        Console.WriteLine($"fuzz sign-ins took {clock.Elapsed.TotalSeconds:F1} s");
         // An administrator of its own for the final checks, which no input can sign out or lock.
         await As("admin", HttpMethod.Post, "/api/admin/users", new { email = AuditorEmail, displayName = "Auditor", password = AuditorPassword, roles = new[] { "admin" } });
         AuditorToken = (await Must(Client.PostAsJsonAsync("/api/auth/login", new { email = AuditorEmail, password = AuditorPassword })))["accessToken"]!.GetValue<string>();
