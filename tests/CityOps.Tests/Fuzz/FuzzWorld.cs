@@ -320,18 +320,7 @@ public sealed class FuzzWorld : IAsyncDisposable
         {
             case Effect.Open311Report:
             {
-                var text = Encoding.UTF8.GetString(body);
-                var (token, id, notice) = text.TrimStart().StartsWith('<')
-                    ? ((Func<(string, string, string)>)(() =>
-                    {
-                        var r = XDocument.Parse(text).Root!.Element("request")!;
-                        return (r.Element("token")!.Value, r.Element("service_request_id")!.Value, r.Element("service_notice")!.Value);
-                    }))()
-                    : ((Func<(string, string, string)>)(() =>
-                    {
-                        var r = JsonNode.Parse(text)![0]!;
-                        return (r["token"]!.GetValue<string>(), r["service_request_id"]!.GetValue<string>(), r["service_notice"]!.GetValue<string>());
-                    }))();
+                var (token, id, notice) = Open311Created(Encoding.UTF8.GetString(body));
                 Book(token, MergedNotices.Contains(notice), long.Parse(id, CultureInfo.InvariantCulture));
                 break;
             }
@@ -349,6 +338,18 @@ public sealed class FuzzWorld : IAsyncDisposable
                 Interlocked.Increment(ref _uploads);
                 break;
         }
+    }
+
+    /// <summary>Token, case id and notice of an Open311 201, in either format.</summary>
+    private static (string Token, string Id, string Notice) Open311Created(string text)
+    {
+        if (text.TrimStart().StartsWith('<'))
+        {
+            var r = XDocument.Parse(text).Root!.Element("request")!;
+            return (r.Element("token")!.Value, r.Element("service_request_id")!.Value, r.Element("service_notice")!.Value);
+        }
+        var j = JsonNode.Parse(text)![0]!;
+        return (j["token"]!.GetValue<string>(), j["service_request_id"]!.GetValue<string>(), j["service_notice"]!.GetValue<string>());
     }
 
     private void Book(string token, bool merged, long caseId)

@@ -68,7 +68,7 @@ public static class UserEndpoints
     private static async Task<Results<Created<UserRow>, ValidationProblem, ProblemHttpResult>> CreateAsync(CreateUser body, UserManager<AppUser> users, CityOpsDb db)
     {
         var errors = await ValidateAsync(db, body.UnitId, body.AreaId, body.Roles ?? []);
-        if (string.IsNullOrWhiteSpace(body.Email)) errors["email"] = [Messages.Get("EmailInvalid")];
+        if (string.IsNullOrWhiteSpace(body.Email) || body.Email.Length > 256) errors["email"] = [Messages.Get("EmailInvalid")];
         if (string.IsNullOrWhiteSpace(body.DisplayName)) errors["displayName"] = [Messages.Get("NameRequired")];
         if (string.IsNullOrEmpty(body.Password)) errors["password"] = [Messages.Format("FieldRequired", "password")];
         if (body.Roles is null || body.Roles.Count == 0) errors["roles"] = [Messages.Format("FieldRequired", "roles")];
@@ -126,9 +126,10 @@ public static class UserEndpoints
         }
         catch (DbUpdateException)
         {
+            // Rolled back; ApiExceptionHandler answers a raced unique row (a role given twice, a name taken meanwhile) with 409.
             await tx.RollbackAsync();
             db.ChangeTracker.Clear();
-            throw new DbUpdateConcurrencyException(Messages.Get("ConcurrentChange"));
+            throw;
         }
     }
 

@@ -26,6 +26,7 @@ public static class UsersSetup
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<CityOpsDb>()
             .AddClaimsPrincipalFactory<CityOpsClaimsFactory>();
+        services.AddSingleton<ILookupNormalizer, SafeLookupNormalizer>();
         services.Configure<AdminOptions>(builder.Configuration.GetSection("CityOps:Admin"));
         services.AddScoped<UserSeed>();
         services.AddScoped<ReferenceDataSeeder>();
