@@ -119,7 +119,7 @@ public sealed partial record Target(string Family, HttpMethod Method, string Pat
 /// <summary>
 /// The table of entry points, grouped into families. The sensor and bike ingest doors, when they
 /// come, are one row each here (for example
-/// <c>new("ingest", HttpMethod.Post, "/api/ingest/sensors", Door.Api, ["key:sensor"]) { Json = new { … } }</c>).
+/// <c>Post("ingest", "/api/ingest/sensors", Door.Api, ["key:sensors"]) with { Effect = …, Json = new { … } }</c>; docs/fuzzing.md).
 /// </summary>
 public static class EntryPoints
 {
@@ -154,7 +154,8 @@ public static class EntryPoints
         Get("open311-read", "/open311/v2/tokens/{token}.{format}", Door.Open311, Public) with { Weight = 2 },
 
         // Open311: the request list with every filter, paging and extensions.
-        Get("open311-list", "/open311/v2/requests.{format}", Door.Open311, Public) with {
+        Get("open311-list", "/open311/v2/requests.{format}", Door.Open311, Public) with
+        {
             QueryPresence = 0.45,
             Query =
             [
@@ -166,7 +167,8 @@ public static class EntryPoints
         },
 
         // Open311: new service requests.
-        Post("open311-post", "/open311/v2/requests.{format}", Door.Open311, Public) with {
+        Post("open311-post", "/open311/v2/requests.{format}", Door.Open311, Public) with
+        {
             Effect = Effect.Open311Report,
             Form =
             [
@@ -179,7 +181,8 @@ public static class EntryPoints
         },
 
         // Sign-in and the rest of the account endpoints a stranger can reach.
-        Post("sign-in", "/api/auth/login", Door.Api, Public) with {
+        Post("sign-in", "/api/auth/login", Door.Api, Public) with
+        {
             Weight = 4, Json = new { email = "{{email}}", password = "{{password}}", twoFactorCode = (string?)null, twoFactorRecoveryCode = (string?)null },
             Query = [("useCookies", ["true", "false"]), ("useSessionCookies", ["true", "false"])], QueryPresence = 0.2,
         },
@@ -193,7 +196,8 @@ public static class EntryPoints
         Get("sign-in", "/api/auth/manage/info", Door.Api, ["bearer:partner", "none"]),
 
         // The native intake door.
-        Post("reports", "/api/reports", Door.Api, ["key:web", "key:hotline12345", "bearer:operator", "bearer:inspector", "bearer:streetchief"]) with {
+        Post("reports", "/api/reports", Door.Api, ["key:web", "key:hotline12345", "bearer:operator", "bearer:inspector", "bearer:streetchief"]) with
+        {
             Effect = Effect.NativeReport,
             Json = new
             {
@@ -205,7 +209,8 @@ public static class EntryPoints
         },
 
         // Case queues, one case, its history, and the chain check of one case.
-        Get("case-list", "/api/cases", Door.Api, Staff) with {
+        Get("case-list", "/api/cases", Door.Api, Staff) with
+        {
             Weight = 4, QueryPresence = 0.4,
             Query =
             [
@@ -247,39 +252,45 @@ public static class EntryPoints
         }.Select(m => Post("case-moves", "/api/cases/{caseId}/" + m.Action, Door.Api, Staff) with { Effect = Effect.Move, Json = m.Body }),
 
         // Evidence uploads: raw bodies with hostile names and types, and multipart where a raw body is expected.
-        Post("attachments", "/api/attachments", Door.Api, ["bearer:handler", "bearer:department", "bearer:inspector", "bearer:operator"]) with {
+        Post("attachments", "/api/attachments", Door.Api, ["bearer:handler", "bearer:department", "bearer:inspector", "bearer:operator"]) with
+        {
             Weight = 5, Effect = Effect.Upload, Query = [("fileName", ["photo.jpg", "现场照片.jpg"])], QueryPresence = 0.7, RawBody = Uploads.Body,
         },
         Get("attachments", "/api/attachments/{sha}", Door.Api, Staff),
 
         // Administration (JSON bodies); mutations go to the fuzzer's own records, never to the demo accounts and channels the checks rely on.
-        Post("admin", "/api/admin/users", Door.Api, Admin) with {
+        Post("admin", "/api/admin/users", Door.Api, Admin) with
+        {
             Weight = 2, Json = new { email = "new-{{n}}@fuzz.cityops", displayName = "模糊用户", password = "Fuzz-2026-pass!", unitId = "{{#unitId}}", areaId = "{{#areaId}}", roles = new[] { "handler" } },
         },
         Put("admin", "/api/admin/users/{fuzzUserId}", Admin) with { Weight = 2, Json = new { displayName = "模糊用户", unitId = "{{#unitId}}", areaId = "{{#areaId}}", roles = new[] { "handler", "inspector" } } },
         Get("admin", "/api/admin/users", Door.Api, Admin) with { Query = [("unitId", ["{{unitId}}"]), ("role", ["handler", "admin"]), ("page", ["1"]), ("pageSize", ["1", "500"])] },
-        Post("admin", "/api/admin/units", Door.Api, Admin) with {
+        Post("admin", "/api/admin/units", Door.Api, Admin) with
+        {
             Weight = 2, Json = new
             {
                 code = "fuzz-u{{n}}", nameZh = "模糊单位", nameEn = "Fuzz unit", kind = "Department", unitType = "Territory", streetChiefLevel = (string?)null,
                 parentId = "{{#unitId}}", areaCode = "{{areaCode}}", streets = new[] { "中山路" }, contactPhone = "0592-1234567", active = true,
             },
         },
-        Put("admin", "/api/admin/units/{fuzzUnit}", Admin) with {
+        Put("admin", "/api/admin/units/{fuzzUnit}", Admin) with
+        {
             Weight = 2, Json = new
             {
                 code = "{{fuzzUnit}}", nameZh = "模糊单位", nameEn = "Fuzz unit", kind = "StreetChief", unitType = "Territory", streetChiefLevel = "Community",
                 parentId = "{{#unitId}}", areaCode = "{{areaCode}}", streets = new[] { "中山路", "思明南路" }, contactPhone = "0592-1234567", active = true,
             },
         },
-        Post("admin", "/api/admin/categories", Door.Api, Admin) with {
+        Post("admin", "/api/admin/categories", Door.Api, Admin) with
+        {
             Weight = 2, Json = new
             {
                 kind = "Event", majorCode = "01", code = "97", nameZh = "模糊类别", nameEn = "Fuzz category", keywords = "模糊", supervisingBody = "城管局",
                 responsibleBody = "市政", legalBasis = "条例", unitType = "Territory", autoDispatch = false, storefrontDuty = false, active = true, conditions = new[] { ConditionTemplate },
             },
         },
-        Put("admin", "/api/admin/categories/{fuzzCategory}", Admin) with {
+        Put("admin", "/api/admin/categories/{fuzzCategory}", Admin) with
+        {
             Weight = 2, Json = new
             {
                 kind = "Event", majorCode = "01", code = "98", nameZh = "模糊类别", nameEn = "Fuzz category", keywords = "模糊", supervisingBody = "城管局",
@@ -294,7 +305,8 @@ public static class EntryPoints
         Post("admin", "/api/admin/routing-rules", Door.Api, Admin) with { Json = new { areaCode = "{{fuzzArea}}", category = "{{fuzzCategory}}", unitCode = "{{unitCode}}", note = "模糊" } },
         new("admin", HttpMethod.Delete, "/api/admin/routing-rules/{ruleId}", Door.Api, Admin),
         Put("admin", "/api/admin/areas/{fuzzArea}", Admin) with { Json = new { name = "模糊网格", nameEn = "Fuzz cell", responsibleUnitId = "{{#unitId}}" } },
-        Post("admin", "/api/evaluation/schemes", Door.Api, ["bearer:admin", "bearer:leader"]) with {
+        Post("admin", "/api/evaluation/schemes", Door.Api, ["bearer:admin", "bearer:leader"]) with
+        {
             Weight = 2, Json = new
             {
                 name = "模糊方案", effectiveFrom = "{{nextYear}}-01-01",
@@ -303,7 +315,8 @@ public static class EntryPoints
                 deductions = new object[] { new { counter = "Overdue", points = 0.5, cap = 20 } },
             },
         },
-        Post("admin", "/api/admin/geography/imports", Door.Api, Admin) with {
+        Post("admin", "/api/admin/geography/imports", Door.Api, Admin) with
+        {
             Query = [("level", ["Cell", "Community"]), ("coordinateSystem", ["WGS84", "GCJ02"]), ("codeProperty", ["code"]), ("nameProperty", ["name"])], QueryPresence = 0.8,
             Json = new
             {

@@ -6,9 +6,9 @@ namespace CityOps.Tests.Fuzz;
 /// How much the fuzzer feeds and from which seed, from environment variables (docs/fuzzing.md):
 /// <list type="bullet">
 /// <item><c>CITYOPS_FUZZ_SEED</c>: the seed (default a fixed one, so every run feeds the same inputs);</item>
-/// <item><c>CITYOPS_FUZZ_INPUTS</c>: generated inputs per family and database (default 1,000: what fits the
+/// <item><c>CITYOPS_FUZZ_INPUTS</c>: generated inputs per family and database (default 800: what fits the
 /// CI budget; the long run sets 10,000 or more);</item>
-/// <item><c>CITYOPS_FUZZ_RAW</c>: generated malformed HTTP messages per database on the real socket (default 400);</item>
+/// <item><c>CITYOPS_FUZZ_RAW</c>: generated malformed HTTP messages per database on the real socket (default 300);</item>
 /// <item><c>CITYOPS_FUZZ_REPORT</c>: a file the summary lines are appended to (CI keeps it with its artefacts);</item>
 /// <item><c>CITYOPS_FUZZ_ONLY</c>: <c>family</c> or <c>family:index</c>, to replay one family or one input;</item>
 /// <item><c>CITYOPS_FUZZ_PARALLEL</c>: requests in flight at once.</item>
@@ -19,7 +19,7 @@ public static class FuzzSettings
     public const ulong DefaultSeed = 20261125;
 
     /// <summary>Generated inputs per family and database in the default (CI) run; the known attacks come on top.</summary>
-    public const int DefaultInputsPerFamily = 1_000;
+    public const int DefaultInputsPerFamily = 800;
 
     public static ulong Seed => Environment.GetEnvironmentVariable("CITYOPS_FUZZ_SEED") is { Length: > 0 } s
         ? ulong.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)
@@ -31,7 +31,7 @@ public static class FuzzSettings
 
     public static int RawInputs => Environment.GetEnvironmentVariable("CITYOPS_FUZZ_RAW") is { Length: > 0 } s
         ? int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)
-        : 400;
+        : 300;
 
     public static int Parallel => Environment.GetEnvironmentVariable("CITYOPS_FUZZ_PARALLEL") is { Length: > 0 } s
         ? int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)

@@ -148,7 +148,10 @@ public static class RawHttp
         return Encoding.Latin1.GetBytes(text);
     }
 
-    /// <summary>Well-formed requests the mutations start from; none of them can write (each has one invalid field or an unknown case).</summary>
+    /// <summary>
+    /// Well-formed requests the mutations start from; none of them can write, however damaged (an
+    /// unknown service code or category, a caller who may make no move, a body that is no image).
+    /// </summary>
     public static IReadOnlyList<string> Templates(Func<string, string?> bearer) =>
     [
         "POST /open311/v2/requests.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {{length}}\r\nIdempotency-Key: raw-1\r\n\r\n" +
@@ -160,7 +163,7 @@ public static class RawHttp
             "{\"category\":\"NOPE\",\"description\":\"\xe4\xba\x95\",\"location\":{\"lat\":24.4565,\"lon\":118.083}}",
         "POST /api/reports HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Api-Key: demo-web-key\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
             "10\r\n{\"category\":\"NOP\r\n6\r\nE\",\"x\":\r\n2\r\n1}\r\n0\r\n\r\n",
-        $"POST /api/cases/999999999/claim HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("operator")}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nIf-Match: \"1\"\r\n\r\n{{}}",
+        $"POST /api/cases/999999999/claim HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("partner")}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nIf-Match: \"1\"\r\n\r\n{{}}",
         $"POST /api/attachments?fileName=..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("handler")}\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\nGIF8",
         "GET /open311/v2/requests.xml?extensions=true&page_size=5&status=open,closed&start_date=2026-01-01T00:00:00%2B08:00 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAccept-Language: en;q=0.9, zh-CN\r\n\r\n",
         $"GET /api/cases?state=Reported&page=1&pageSize=5 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {bearer("operator")}\r\n\r\n",
