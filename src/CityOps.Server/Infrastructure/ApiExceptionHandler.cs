@@ -7,7 +7,7 @@ namespace CityOps.Server.Infrastructure;
 
 /// <summary>
 /// Last line of defence: turns request-shape failures (oversize bodies, bad forms, concurrency
-/// conflicts) into 4xx in the right dialect (Open311 error list or ProblemDetails). Anything else
+/// conflicts, a record created twice at once) into 4xx in the right dialect (Open311 error list or ProblemDetails). Anything else
 /// is a 500 with a trace id and no internals.
 /// </summary>
 public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> log) : IExceptionHandler
@@ -19,9 +19,16 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             BadHttpRequestException { StatusCode: 413 } => (413, Messages.Get("BodyTooLarge")),
             BadHttpRequestException bad => (bad.StatusCode, $"{Messages.Get("MalformedRequest")} {bad.Message}"),
             InvalidDataException => (400, Messages.Get("MalformedRequest")),
+            // A body that breaks off or lies about its framing (chunk sizes past any number, a multipart body cut short):
+            // thrown by the server's own readers, unlike an I/O failure of this machine, which stays a 500.
+            IOException { Source: "Microsoft.AspNetCore.Server.Kestrel.Core" or "Microsoft.AspNetCore.WebUtilities" or "Microsoft.AspNetCore.Http" }
+                => (400, Messages.Get("MalformedRequest")),
             System.Text.Json.JsonException => (400, Messages.Get("MalformedJson")),
             System.Xml.XmlException => (400, Messages.Get("MalformedRequest")),
             DbUpdateConcurrencyException => (409, Messages.Get("ConcurrentChange")),
+            // Two requests created the same record at once: the check before the insert passed for both, the unique index kept one.
+            DbUpdateException { InnerException: Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 } or Npgsql.PostgresException { SqlState: "23505" } }
+                => (409, Messages.Get("ConcurrentChange")),
             ApiException api => (api.Status, api.Message),
             _ => (500, Messages.Get("InternalError")),
         };

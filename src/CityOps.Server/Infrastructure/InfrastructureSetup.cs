@@ -1,7 +1,11 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Serialization;
 using CityOps.Server.Data;
+using CityOps.Server.Features.Intake.Open311;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Localization;
+using Microsoft.Net.Http.Headers;
 using Scalar.AspNetCore;
 
 namespace CityOps.Server.Infrastructure;
@@ -24,6 +28,8 @@ public static class InfrastructureSetup
         services.AddOptions<CityOptions>().Bind(builder.Configuration.GetSection("CityOps:City")).ValidateOnStart();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
+        // After the default writer: a client that accepts no JSON (Accept: application/xml) still gets the ProblemDetails.
+        services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -51,15 +57,87 @@ public static class InfrastructureSetup
         app.UseExceptionHandler();
         // Declared bodies over the limit are refused before anything reads them (Kestrel also caps streamed ones).
         var limit = app.Configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1_048_576;
-        app.Use((http, next) =>
-            http.Request.ContentLength > limit && !http.Request.Path.StartsWithSegments("/api/admin/geography/imports")
-                                               && !http.Request.Path.StartsWithSegments("/api/attachments")
-                ? throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
-                : next(http));
-        app.UseStatusCodePages();
+        app.Use(async (http, next) =>
+        {
+            var request = http.Request;
+            var import = request.Path.StartsWithSegments("/api/admin/geography/imports");
+            if (request.ContentLength > limit && !import && !request.Path.StartsWithSegments("/api/attachments"))
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            // A JSON body in a character set .NET cannot decode would fail deep in model binding; refuse it here.
+            if (UnknownJsonCharset(request) is { } charset)
+                throw new ApiException(StatusCodes.Status415UnsupportedMediaType, Messages.Format("CharsetUnsupported", charset));
+            // NUL is no valid input anywhere, and PostgreSQL cannot even compare a text with one: refuse it at the door
+            // (query, headers, JSON string escapes) rather than as a database error deep inside a handler.
+            if (NulIn(request) || (!import && IsJson(request) && await NulEscapeInBodyAsync(request, http.RequestAborted)))
+                throw new ApiException(StatusCodes.Status400BadRequest, Messages.Get("TextInvalidCharacters"));
+            await next(http);
+        });
+        // Bodiless refusals (no route, wrong method, 401 challenges) in the door's dialect too.
+        var problemPages = new StatusCodePagesOptions().HandleAsync;
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (http.Request.Path.StartsWithSegments("/open311"))
+                await Open311Errors.WriteAsync(http, http.Response.StatusCode, Messages.Format("Open311CannotServe", http.Response.StatusCode));
+            else
+                await problemPages(context);
+        });
         app.UseRequestLocalization();
         app.UseAuthentication();
         app.UseAuthorization();
+    }
+
+    private static bool NulIn(HttpRequest request)
+    {
+        foreach (var (key, values) in request.Query)
+            if (key.Contains('\0', StringComparison.Ordinal) || values.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) return true;
+        foreach (var (_, values) in request.Headers)
+            if (values.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) return true;
+        return false;
+    }
+
+    private static bool IsJson(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+        && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether a JSON body holds the escape \u0000 (an unescaped backslash, then u0000). The body is kept for the handler.</summary>
+    private static async Task<bool> NulEscapeInBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        request.EnableBuffering();
+        var buffer = new byte[16 * 1024];
+        int read, backslashes = 0, matched = -1; // matched: how much of "u0000" follows an escaping backslash
+        while ((read = await request.Body.ReadAsync(buffer, ct)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                var b = buffer[i];
+                if (matched >= 0)
+                {
+                    if (b == "u0000"[matched]) { if (++matched == 5) { request.Body.Position = 0; return true; } continue; }
+                    matched = -1;
+                }
+                if (b == '\\') { backslashes++; continue; }
+                if (b == 'u' && backslashes % 2 == 1) matched = 1;
+                backslashes = 0;
+            }
+        }
+        request.Body.Position = 0;
+        return false;
+    }
+
+    private static string? UnknownJsonCharset(HttpRequest request)
+    {
+        if (!IsJson(request) || !MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset.Length == 0) return null;
+        var charset = type.Charset.Value!.Trim('"');
+        try
+        {
+            _ = Encoding.GetEncoding(charset);
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException) // unknown, or known but disabled (UTF-7)
+        {
+            return charset.Length > 40 ? charset[..40] + "…" : charset;
+        }
     }
 
     public static void MapInfrastructure(this WebApplication app)

@@ -19,10 +19,11 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
     private readonly string _connection;
     private readonly Dictionary<string, string?> _settings;
     private readonly TimeProvider? _time;
+    private readonly Action<IServiceCollection>? _services;
 
-    private CityOpsApp(string provider, string connection, Dictionary<string, string?> settings, TimeProvider? time)
+    private CityOpsApp(string provider, string connection, Dictionary<string, string?> settings, TimeProvider? time, Action<IServiceCollection>? services)
     {
-        (_provider, _connection, _settings, _time) = (provider, connection, settings, time);
+        (_provider, _connection, _settings, _time, _services) = (provider, connection, settings, time, services);
     }
 
     public string Provider => _provider;
@@ -35,11 +36,15 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
     public static Task<CityOpsApp> Shared(string provider) =>
         SharedApps.GetOrAdd(provider, p => new Lazy<Task<CityOpsApp>>(() => StartAsync(p))).Value;
 
-    /// <summary>Starts a server on a new database, or on <paramref name="connection"/> (a second instance on the same one).</summary>
-    public static async Task<CityOpsApp> StartAsync(string provider, Dictionary<string, string?>? settings = null, TimeProvider? time = null, string? connection = null, bool kestrel = false)
+    /// <summary>
+    /// Starts a server on a new database, or on <paramref name="connection"/> (a second instance on the same one);
+    /// <paramref name="services"/> adds to its services (e.g. a logger provider that watches for errors).
+    /// </summary>
+    public static async Task<CityOpsApp> StartAsync(string provider, Dictionary<string, string?>? settings = null, TimeProvider? time = null, string? connection = null, bool kestrel = false,
+        Action<IServiceCollection>? services = null)
     {
         connection ??= await NewDatabaseAsync(provider);
-        var app = new CityOpsApp(provider, connection, settings ?? [], time);
+        var app = new CityOpsApp(provider, connection, settings ?? [], time, services);
         if (kestrel)
         {
             // A real port, for a real browser.
@@ -90,5 +95,6 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
                 s.RemoveAll<TimeProvider>();
                 s.AddSingleton(_time);
             });
+        if (_services is not null) builder.ConfigureServices(_services);
     }
 }

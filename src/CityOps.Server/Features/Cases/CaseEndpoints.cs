@@ -25,6 +25,8 @@ public static class CaseEndpoints
         int page = 1, int pageSize = 50, CancellationToken ct = default)
     {
         var errors = new Dictionary<string, string[]>();
+        // PostgreSQL stores instants in UTC and Npgsql refuses an offset: ?from=2026-11-26T00:00:00+08:00 is the same instant in UTC.
+        (from, to) = (from?.ToUniversalTime(), to?.ToUniversalTime());
         if (from > to) errors["to"] = [Messages.Get("PeriodReversed")];
         if (page is < 1 or > 100_000) errors["page"] = [Messages.Get("PageInvalid")];
         if (pageSize is < 1 or > 500) errors["pageSize"] = [Messages.Format("PageSizeInvalid", 500)];

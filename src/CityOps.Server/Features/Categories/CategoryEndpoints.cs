@@ -76,7 +76,8 @@ public static class CategoryEndpoints
         {
             var k = c.Conditions.FirstOrDefault(x => x.Code == d.Code);
             if (k is null) c.Conditions.Add(k = new RegistrationCondition { Code = d.Code, DescriptionZh = "", DescriptionEn = "", ClosingZh = "", ClosingEn = "" });
-            (k.DescriptionZh, k.DescriptionEn, k.TimeLimit, k.TimeLimitUnit, k.ClosingZh, k.ClosingEn) = (d.DescriptionZh, d.DescriptionEn, d.TimeLimit, d.TimeLimitUnit, d.ClosingZh, d.ClosingEn);
+            // The English texts are optional (the Chinese ones are shown instead); their columns are not.
+            (k.DescriptionZh, k.DescriptionEn, k.TimeLimit, k.TimeLimitUnit, k.ClosingZh, k.ClosingEn) = (d.DescriptionZh, d.DescriptionEn ?? "", d.TimeLimit, d.TimeLimitUnit, d.ClosingZh, d.ClosingEn ?? "");
         }
     }
 
@@ -87,8 +88,10 @@ public static class CategoryEndpoints
         if (i.Code is null || i.Code.Length != 2 || !i.Code.All(char.IsAsciiDigit)) e["code"] = [Messages.Get("CodeTwoDigits")];
         if (string.IsNullOrWhiteSpace(i.NameZh) || i.NameZh.Length > 100) e["nameZh"] = [Messages.Get("NameRequired")];
         if (string.IsNullOrWhiteSpace(i.NameEn) || i.NameEn.Length > 200) e["nameEn"] = [Messages.Get("NameRequired")];
+        if (i.Keywords is { Length: > 500 }) e["keywords"] = [Messages.Format("TextTooLong", 500)];
+        if (i.UnitType is { Length: > 32 }) e["unitType"] = [Messages.Format("TextTooLong", 32)];
         if (i.Conditions is null || i.Conditions.Count == 0) e["conditions"] = [Messages.Get("ConditionRequired")];
-        else if (i.Conditions.Any(k => k.Code is null || k.Code.Length != 2 || k.TimeLimit <= 0 || k.TimeLimit > 1000 || !Enum.IsDefined(k.TimeLimitUnit)
+        else if (i.Conditions.Any(k => k is null || k.Code is null || k.Code.Length != 2 || k.TimeLimit <= 0 || k.TimeLimit > 1000 || !Enum.IsDefined(k.TimeLimitUnit)
                      || string.IsNullOrWhiteSpace(k.DescriptionZh) || string.IsNullOrWhiteSpace(k.ClosingZh)))
             e["conditions"] = [Messages.Get("ConditionInvalid")];
         else if (i.Conditions.Select(k => k.Code).Distinct().Count() != i.Conditions.Count) e["conditions"] = [Messages.Get("ConditionDuplicate")];

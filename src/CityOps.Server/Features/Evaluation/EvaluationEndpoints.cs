@@ -102,12 +102,12 @@ public static class EvaluationEndpoints
         return (red, black);
     }
 
-    private static async Task<Results<Ok<List<TrendPoint>>, ValidationProblem, NotFound<string>, ForbidHttpResult>> TrendAsync(
+    private static async Task<Results<Ok<List<TrendPoint>>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> TrendAsync(
         HttpContext http, CityOpsDb db, EvaluationService svc, string? subject, Granularity granularity = Granularity.Month, CancellationToken ct = default)
     {
         if (!TryPeriod(http, svc, out var p, out var problem)) return problem!;
         if (!Subject.TryParse(subject, out var s)) return Invalid("subject", "SubjectInvalid");
-        if (await SubjectProblemAsync(db, CurrentUser.From(http.User), s, ct) is { } refused) return refused == 403 ? TypedResults.Forbid() : TypedResults.NotFound(Messages.Get("SubjectUnknown"));
+        if (await SubjectProblemAsync(db, CurrentUser.From(http.User), s, ct) is { } refused) return refused == 403 ? TypedResults.Forbid() : TypedResults.Problem(Messages.Get("SubjectUnknown"), statusCode: StatusCodes.Status404NotFound);
         var periods = new List<Period>();
         for (var day = p.First; day <= p.Last && periods.Count <= 400; day = periods[^1].Last.AddDays(1))
             periods.Add(Period.Containing(day, granularity, svc.Zone));
@@ -124,13 +124,13 @@ public static class EvaluationEndpoints
         return TypedResults.Ok(points);
     }
 
-    private static async Task<Results<Ok<Drill>, ValidationProblem, NotFound<string>, ForbidHttpResult>> DrillAsync(
+    private static async Task<Results<Ok<Drill>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> DrillAsync(
         HttpContext http, CityOpsDb db, EvaluationService svc, ReferenceDataCache cache, string? subject, string? counter, CancellationToken ct)
     {
         if (!TryPeriod(http, svc, out var p, out var problem)) return problem!;
         if (!Subject.TryParse(subject, out var s)) return Invalid("subject", "SubjectInvalid");
         if (!Enum.TryParse<Counter>(counter, ignoreCase: true, out var k) || !Enum.IsDefined(k) || int.TryParse(counter, out _)) return Invalid("counter", "CounterUnknown");
-        if (await SubjectProblemAsync(db, CurrentUser.From(http.User), s, ct) is { } refused) return refused == 403 ? TypedResults.Forbid() : TypedResults.NotFound(Messages.Get("SubjectUnknown"));
+        if (await SubjectProblemAsync(db, CurrentUser.From(http.User), s, ct) is { } refused) return refused == 403 ? TypedResults.Forbid() : TypedResults.Problem(Messages.Get("SubjectUnknown"), statusCode: StatusCodes.Status404NotFound);
         var found = await svc.DrillAsync(db, p, s, k, ct);
         var ids = found.Select(f => f.CaseId).ToList();
         var r = await cache.GetAsync(ct);

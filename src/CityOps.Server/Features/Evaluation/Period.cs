@@ -119,6 +119,7 @@ public sealed partial record Period(string Label, DateOnly First, DateOnly Last,
         return true;
     }
 
-    [GeneratedRegex(@"^(?<y>\d{4})(?:-Q(?<q>\d)|-W(?<w>\d{2})|-(?<m>\d{2})(?:-(?<d>\d{2}))?)?$", RegexOptions.CultureInvariant)]
+    // [0-9], not \d: \d also matches other scripts' digits (２０２６), which int.Parse then refuses.
+    [GeneratedRegex(@"^(?<y>[0-9]{4})(?:-Q(?<q>[0-9])|-W(?<w>[0-9]{2})|-(?<m>[0-9]{2})(?:-(?<d>[0-9]{2}))?)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Named();
 }

@@ -108,6 +108,7 @@ public static class GeographyEndpoints
         if (a is null) return TypedResults.NotFound();
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 100) errors["name"] = [Messages.Get("NameRequired")];
+        if (input.NameEn is { Length: > 100 }) errors["nameEn"] = [Messages.Format("TextTooLong", 100)];
         if (input.ResponsibleUnitId is not null && !await db.Units.AnyAsync(u => u.Id == input.ResponsibleUnitId, ct)) errors["responsibleUnitId"] = [Messages.Get("UnknownUnit")];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         (a.Name, a.NameEn, a.ResponsibleUnitId) = (input.Name, input.NameEn, input.ResponsibleUnitId);

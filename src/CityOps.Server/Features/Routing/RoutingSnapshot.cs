@@ -38,7 +38,10 @@ public sealed class RoutingSnapshot
     {
         _map = new CityMap(cells.Select(c => (c.Cell.Id, c.Geometry)).ToList());
         _cells = cells.Select(c => c.Cell).ToArray();
-        _rules = rules.ToFrozenDictionary(r => (r.AreaId ?? 0, r.CategoryId ?? 0), r => (r.UnitId, r.Id));
+        // The unique index on (area, category) does not hold where either is NULL (NULLs are distinct), so two
+        // racing inserts can leave a twin: the older rule wins rather than the whole snapshot failing to load.
+        _rules = rules.GroupBy(r => (r.AreaId ?? 0, r.CategoryId ?? 0))
+            .ToFrozenDictionary(g => g.Key, g => g.OrderBy(r => r.Id).Select(r => (r.UnitId, r.Id)).First());
         _storefront = storefrontCategories.ToFrozenSet();
         var active = units.Where(u => u.Active && u.AreaId is not null).ToList();
         _communityChief = active.Where(u => u.Kind == UnitKind.StreetChief && u.StreetChiefLevel == StreetChiefLevel.Community)

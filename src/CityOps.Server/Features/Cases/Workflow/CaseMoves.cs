@@ -20,6 +20,9 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         var rule = Workflow.Find(action) ?? throw new MoveRefusedException(404, Messages.Format("MoveUnknown", action));
         // A role that may never make this move is refused before anything about the case is looked at or told.
         if (!user.IsAnyOf(rule.Roles)) throw new MoveRefusedException(403, Messages.Format("MoveNotYours", action), []);
+        var keyErrors = new List<Intake.IntakeError>();
+        Intake.IntakeValidator.Text(keyErrors, "Idempotency-Key", idempotencyKey, 128);
+        if (keyErrors.Count > 0) throw new MoveRefusedException(400, keyErrors[0].Message, field: keyErrors[0].Field);
         var c = await db.Cases.VisibleTo(user).FirstOrDefaultAsync(x => x.Id == caseId, ct)
                 ?? throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         if (!string.IsNullOrWhiteSpace(idempotencyKey) && await db.CaseEvents.AnyAsync(e => e.CaseId == caseId && e.IdempotencyKey == idempotencyKey, ct))

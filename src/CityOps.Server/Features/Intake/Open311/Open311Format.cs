@@ -58,7 +58,7 @@ public static class Open311Format
                 foreach (var (key, child) in obj) Write(w, key, child);
                 break;
             case JsonValue value:
-                w.WriteString(Scalar(value));
+                w.WriteString(XmlText(Scalar(value)));
                 break;
         }
         w.WriteEndElement();
@@ -71,6 +71,30 @@ public static class Open311Format
         JsonValueKind.Number => v.TryGetValue<double>(out var d) ? d.ToString("R", CultureInfo.InvariantCulture) : v.ToJsonString(),
         _ => v.GetValue<string>(),
     };
+
+    /// <summary>
+    /// Text that XML 1.0 cannot carry (U+FFFE, U+FFFF, most controls, broken surrogate pairs) —
+    /// stored or echoed from a request — is replaced by U+FFFD, so the document stays well-formed.
+    /// </summary>
+    private static string XmlText(string s)
+    {
+        var i = 0;
+        for (; i < s.Length; i++)
+        {
+            if (XmlConvert.IsXmlChar(s[i])) continue;
+            if (i + 1 < s.Length && XmlConvert.IsXmlSurrogatePair(s[i + 1], s[i])) { i++; continue; }
+            break;
+        }
+        if (i == s.Length) return s;
+        var sb = new StringBuilder(s.Length);
+        for (i = 0; i < s.Length; i++)
+        {
+            if (XmlConvert.IsXmlChar(s[i])) sb.Append(s[i]);
+            else if (i + 1 < s.Length && XmlConvert.IsXmlSurrogatePair(s[i + 1], s[i])) sb.Append(s[i]).Append(s[++i]);
+            else sb.Append('\uFFFD');
+        }
+        return sb.ToString();
+    }
 
     /// <summary>W3C date-time in the city's zone, as GeoReport v2 shows times.</summary>
     public static string Time(DateTimeOffset t, TimeZoneInfo zone) =>

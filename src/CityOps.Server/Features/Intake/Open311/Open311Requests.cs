@@ -17,7 +17,16 @@ public static class Open311Requests
         if (!Open311Format.TryParse(format, out var xml)) return Open311Endpoints.BadFormat();
         if (!http.Request.HasFormContentType)
             return Open311Errors.Result(400, Messages.Get("Open311FormRequired"), xml);
-        var form = await http.Request.ReadFormAsync(ct);
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(ct);
+        }
+        catch (NotSupportedException)
+        {
+            // A part declared in UTF-7, which .NET refuses to decode (other unknown charsets fall back to UTF-8).
+            return Open311Errors.Result(415, Messages.Format("CharsetUnsupported", "UTF-7"), xml);
+        }
         var reference = await cache.GetAsync(ct);
 
         var key = form["api_key"].ToString();
@@ -118,7 +127,7 @@ public static class Open311Requests
         {
             // GeoReport v2: without dates, the last 90 days.
             var to = end ?? clock.GetUtcNow();
-            var from = start ?? to.AddDays(-90);
+            var from = start ?? (to > DateTimeOffset.MinValue.AddDays(90) ? to.AddDays(-90) : DateTimeOffset.MinValue);
             cases = cases.Where(c => c.ReportedAt >= from && c.ReportedAt <= to);
         }
         var codes = Split(q["service_code"]);
