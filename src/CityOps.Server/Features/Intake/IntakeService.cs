@@ -21,6 +21,10 @@ public sealed class IntakeOptions
     public double DuplicateWindowHours { get; set; } = 72;
     public int Open311PageSizeDefault { get; set; } = 100;
     public int Open311PageSizeMax { get; set; } = 1000;
+    /// <summary>Most new cases written in one transaction by <see cref="IntakeWriter"/> (1 writes each on its own).</summary>
+    public int WriteBatchSize { get; set; } = 64;
+    /// <summary>Transactions of new cases in flight at once on PostgreSQL (SQLite always one).</summary>
+    public int WriteConcurrency { get; set; } = 2;
 }
 
 /// <summary>What the pipeline did with a report.</summary>
@@ -40,7 +44,7 @@ public sealed class IntakeRejected(int status, IReadOnlyList<IntakeError> errors
 /// or not at all.
 /// </summary>
 public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.Workflow.Clocks clocks, IOptions<Cases.Workflow.WorkflowOptions> workflow,
-    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log, CaseSignals signals)
+    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log, CaseSignals signals, IntakeWriter writer)
 {
     public async Task<IntakeResult> SubmitAsync(IntakeRequest request, IntakeActor actor, string? idempotencyKey, CancellationToken ct)
     {
@@ -127,8 +131,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
         clocks.Start(c.Clock, "register", step.Value, step.Unit, now);
         CaseChain.Append(c, NewEvent(actor, now, "report", null, state, c.AssignedUnitId, c.RoutingDetail,
             new { channel = actor.Channel.Code, category = category.ServiceCode, cell = route is null ? null : reference.Routing.Locate(lon!.Value, lat!.Value)?.Code, reason = c.RoutingReason.ToString() }));
-        db.Cases.Add(c);
-        await db.SaveChangesAsync(ct);
+        await writer.WriteAsync(c, ct);
         signals.Raise();
         return new IntakeResult(IntakeOutcome.Created, c, report);
     }

@@ -1,0 +1,99 @@
+using System.Net;
+using CityOps.Server.Data;
+using CityOps.Server.Features.Intake;
+using CityOps.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CityOps.Tests.Intake;
+
+/// <summary>
+/// Reports arriving together are stored in shared transactions (<see cref="IntakeWriter"/>); a
+/// repeated or conflicting message inside such a burst is answered on its own and costs the
+/// others nothing.
+/// </summary>
+public sealed class GroupCommitTests
+{
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_burst_is_stored_in_shared_transactions_and_a_repeat_inside_it_gets_its_own_answer(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var client = app.CreateClient();
+        var services = (await (await client.GetAsync("/open311/v2/services.json")).JsonAsync()).AsArray()
+            .Select(s => s!["service_code"]!.GetValue<string>()).ToList();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var districts = new[] { "350203", "350205", "350206", "350211", "350212", "350213" };
+        Dictionary<string, string> Form(int i, string description) =>
+            Api.Report(services[i % services.Count], Api.PointIn(districts[i % districts.Length]), description);
+
+        // 36 single reports, 8 sent twice with the same key and content, 4 keys used for two different reports.
+        var sends = new List<(string Key, Dictionary<string, string> Form, string Group)>();
+        for (var i = 0; i < 36; i++) sends.Add(($"{run}-single-{i}", Form(i, $"单条 {run} {i}"), "single"));
+        for (var i = 0; i < 8; i++)
+        {
+            var form = Form(36 + i, $"重发 {run} {i}");
+            sends.Add(($"{run}-repeat-{i}", form, "repeat"));
+            sends.Add(($"{run}-repeat-{i}", new Dictionary<string, string>(form), "repeat"));
+        }
+        for (var i = 0; i < 4; i++)
+        {
+            sends.Add(($"{run}-clash-{i}", Form(44 + i, $"冲突甲 {run} {i}"), "clash"));
+            sends.Add(($"{run}-clash-{i}", Form(44 + i, $"冲突乙 {run} {i}"), "clash"));
+        }
+        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sends));
+
+        var writer = app.Services.GetRequiredService<IntakeWriter>();
+        var before = writer.Shared;
+        var answers = await Task.WhenAll(sends.Select(async s =>
+        {
+            var response = await client.PostOpen311Async(s.Form, idempotencyKey: s.Key);
+            var body = await response.Content.ReadAsStringAsync();
+            return (s.Key, s.Form, s.Group, response.StatusCode, Body: body);
+        }));
+        var after = writer.Shared;
+
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Created or HttpStatusCode.UnprocessableEntity, $"{a.Key}: {(int)a.StatusCode} {a.Body}"));
+        string Id(string body) => System.Text.Json.Nodes.JsonNode.Parse(body)![0]!["service_request_id"]!.GetValue<string>();
+        foreach (var group in answers.GroupBy(a => a.Key))
+        {
+            var list = group.ToList();
+            switch (list[0].Group)
+            {
+                case "single":
+                    Assert.Equal(HttpStatusCode.Created, list.Single().StatusCode);
+                    break;
+                case "repeat":
+                    Assert.All(list, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+                    Assert.Equal(Id(list[0].Body), Id(list[1].Body));
+                    break;
+                default:
+                    // One of the two different reports under one key is stored; the other is told the key is taken.
+                    Assert.Single(list, a => a.StatusCode == HttpStatusCode.Created);
+                    var refused = Assert.Single(list, a => a.StatusCode == HttpStatusCode.UnprocessableEntity);
+                    Assert.Contains("Idempotency-Key", refused.Body, StringComparison.Ordinal);
+                    break;
+            }
+        }
+
+        // Every stored report reads back with the description that was accepted for it; nothing else was stored.
+        var stored = answers.Where(a => a.StatusCode == HttpStatusCode.Created).DistinctBy(a => a.Key).ToList();
+        Assert.Equal(48, stored.Count);
+        Assert.Equal(48, stored.Select(a => Id(a.Body)).Distinct().Count());
+        foreach (var a in stored)
+        {
+            var read = await (await client.GetAsync($"/open311/v2/requests/{Id(a.Body)}.json")).JsonAsync();
+            Assert.Equal(a.Form["description"], read[0]!["description"]!.GetValue<string>());
+        }
+        using (var scope = app.Services.CreateScope())
+        {
+            var data = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+            var keys = answers.Select(a => a.Key).Distinct().ToList();
+            Assert.Equal(48, await data.Reports.CountAsync(r => keys.Contains(r.IdempotencyKey!)));
+            var ids = stored.Select(a => long.Parse(Id(a.Body), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(48, await data.CaseEvents.CountAsync(e => ids.Contains(e.CaseId) && e.Seq == 1));
+        }
+
+        // Some of them shared a transaction.
+        Assert.True(after.Cases - before.Cases >= 2, $"no batch of several new cases was written ({before} → {after})");
+    }
+}
