@@ -25,7 +25,7 @@ public sealed class BenchOptions
             --loop-rate N       the same, for all
             --fallback-rate N   second open-loop rate when the target is not sustained (default: 100, or 80 % of the closed-loop rate if lower)
             --workers N         closed-loop workers for the capacity run (default 16)
-            --loop-warmup N     warm-up seconds of closed-loop cases on the fresh server (default 30)
+            --loop-warmup N     warm-up seconds of closed-loop cases on the fresh server (default 60: the loop runs more code than intake, and the JIT is still recompiling it 45 s after start on 2 cores)
             --seconds N         duration of each measured run (default 20)
           intake / all options:
             --pg "<conn>"       PostgreSQL connection string (host, port, user, password); required
@@ -64,7 +64,7 @@ public sealed class BenchOptions
     public int LoopRate { get; private init; } = 200;
     public int? FallbackRate { get; private init; }
     public int Workers { get; private init; } = 16;
-    public int LoopWarmupSeconds { get; private init; } = 30;
+    public int LoopWarmupSeconds { get; private init; } = 60;
     public string? ServerDll { get; private init; }
     public string? Pgbench { get; private init; }
     public bool KeepDb { get; private init; }
@@ -126,7 +126,7 @@ public sealed class BenchOptions
             LoopRate = values.ContainsKey("--loop-rate") ? Int("--loop-rate", 200) : args[0] == "loop" ? Int("--rate", 200) : 200,
             FallbackRate = values.ContainsKey("--fallback-rate") ? Int("--fallback-rate", 100) : null,
             Workers = Int("--workers", 16),
-            LoopWarmupSeconds = Int("--loop-warmup", 30),
+            LoopWarmupSeconds = Int("--loop-warmup", 60),
             Points = Int("--points", 1 << 20),
             Rounds = Int("--rounds", 7),
             ServerDll = values.GetValueOrDefault("--server-dll"),

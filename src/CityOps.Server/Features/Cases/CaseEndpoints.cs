@@ -55,7 +55,7 @@ public static class CaseEndpoints
     private static async Task<Results<Ok<CaseViews.CaseDetail>, NotFound>> GetAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, Workflow.Clocks clocks, TimeProvider clock, CancellationToken ct)
     {
         var user = CurrentUser.From(http.User);
-        if (!await db.Cases.VisibleTo(user).AnyAsync(c => c.Id == id, ct)) return TypedResults.NotFound();
+        if (!await CaseViews.IsVisibleAsync(db, id, user, ct)) return TypedResults.NotFound();
         var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, clocks, clock.GetUtcNow(), ct);
         return detail is null ? TypedResults.NotFound() : TypedResults.Ok(detail);
     }
@@ -63,7 +63,7 @@ public static class CaseEndpoints
     private static async Task<Results<Ok<IReadOnlyList<CaseViews.EventRow>>, NotFound>> HistoryAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, Workflow.Clocks clocks, TimeProvider clock, CancellationToken ct)
     {
         var user = CurrentUser.From(http.User);
-        if (!await db.Cases.VisibleTo(user).AnyAsync(c => c.Id == id, ct)) return TypedResults.NotFound();
+        if (!await CaseViews.IsVisibleAsync(db, id, user, ct)) return TypedResults.NotFound();
         var detail = await CaseViews.DetailAsync(db, await cache.GetAsync(ct), id, user, clocks, clock.GetUtcNow(), ct);
         return detail is null ? TypedResults.NotFound() : TypedResults.Ok(detail.History);
     }

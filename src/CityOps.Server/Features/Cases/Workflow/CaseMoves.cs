@@ -23,10 +23,35 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         var keyErrors = new List<Intake.IntakeError>();
         Intake.IntakeValidator.Text(keyErrors, "Idempotency-Key", idempotencyKey, 128);
         if (keyErrors.Count > 0) throw new MoveRefusedException(400, keyErrors[0].Message, field: keyErrors[0].Field);
-        var c = await db.Cases.VisibleTo(user).FirstOrDefaultAsync(x => x.Id == caseId, ct)
-                ?? throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
-        if (!string.IsNullOrWhiteSpace(idempotencyKey) && await db.CaseEvents.AnyAsync(e => e.CaseId == caseId && e.IdempotencyKey == idempotencyKey, ct))
-            return new Result(c, true);
+        var c = await db.Cases.FirstOrDefaultAsync(x => x.Id == caseId, ct);
+        if (c is null || !user.CanSee(c)) throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
+        var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
+        // A repeat of a move already made is answered as the move was. It is looked for only when
+        // the move cannot be made now (a repeat almost always finds the case moved on) or when the
+        // unique (case, key) index refuses the write, so a first attempt costs no extra query.
+        try
+        {
+            await ApplyAsync(c, rule, action, input, user, key, ct);
+            await db.SaveChangesAsync(ct);
+        }
+        catch (Exception ex) when (key is not null && ex is MoveRefusedException or DbUpdateException)
+        {
+            if (!await ReplayedAsync(caseId, key, ct)) throw;
+            return new Result(await db.Cases.AsNoTracking().FirstAsync(x => x.Id == caseId, ct), true);
+        }
+        signals.Raise();
+        return new Result(c, false);
+    }
+
+    /// <summary>Whether a move under this key is already in the case's record; forgets whatever the refused attempt changed.</summary>
+    private async Task<bool> ReplayedAsync(long caseId, string key, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        return await db.CaseEvents.AnyAsync(e => e.CaseId == caseId && e.IdempotencyKey == key, ct);
+    }
+
+    private async Task ApplyAsync(Case c, MoveRule rule, string action, MoveInput input, CurrentUser user, string? key, CancellationToken ct)
+    {
         if (input.Version is { } v && v != c.Version)
             throw new MoveRefusedException(409, Messages.Format("VersionStale", v, c.Version), Workflow.Allowed(c, user));
         if (!rule.From.Contains(c.State) || !Workflow.Fits(rule, c))
@@ -43,8 +68,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         var e = new CaseEvent
         {
             At = now, Action = rule.Action, ActorId = user.Id, ActorName = user.Name, ActorRole = user.PrimaryRole, FromState = from,
-            ToState = from, Reason = input.Reason?.Trim(), Public = rule.Public, PrevHash = "", Hash = "",
-            IdempotencyKey = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim(),
+            ToState = from, Reason = input.Reason?.Trim(), Public = rule.Public, PrevHash = "", Hash = "", IdempotencyKey = key,
         };
         var reference = await cache.GetAsync(ct);
         var (step, due) = (c.Clock.Step, c.Clock.DueAt);
@@ -60,9 +84,6 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         effects.AfterMove(c, e, rule, now);
         // A follow-on step the rules take by themselves (auto-dispatch after registration).
         if (rule.Action == "register") effects.AutoDispatch(c, reference, now);
-        await db.SaveChangesAsync(ct);
-        signals.Raise();
-        return new Result(c, false);
     }
 
     /// <summary>

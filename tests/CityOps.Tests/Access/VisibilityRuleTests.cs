@@ -1,0 +1,44 @@
+using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Users;
+
+namespace CityOps.Tests.Access;
+
+/// <summary>
+/// The visibility rule exists twice: as a query filter for lists (<see cref="CaseViews.VisibleTo"/>)
+/// and for one case at hand (<see cref="CaseViews.CanSee(CurrentUser, Case)"/>). They must agree for every role.
+/// </summary>
+public sealed class VisibilityRuleTests
+{
+    [Fact]
+    public void The_list_filter_and_the_one_case_check_agree_for_every_role_unit_and_area()
+    {
+        int?[] values = [null, 1, 2, 3];
+        var cases = new List<Case>();
+        long id = 0;
+        foreach (var unit in values)
+        foreach (var community in values)
+        foreach (var subdistrict in values)
+        foreach (var district in values)
+            cases.Add(new Case { Id = ++id, AssignedUnitId = unit, CommunityId = community, SubdistrictId = subdistrict, DistrictId = district, Description = "" });
+
+        var checkedPairs = 0;
+        var seen = 0;
+        foreach (var role in Roles.All.Append("citizen"))
+        foreach (var unit in values)
+        foreach (var area in values)
+        {
+            var user = new CurrentUser("u", "u", [role], unit, area);
+            var byQuery = cases.AsQueryable().VisibleTo(user).Select(c => c.Id).ToHashSet();
+            foreach (var c in cases)
+            {
+                Assert.True(byQuery.Contains(c.Id) == user.CanSee(c),
+                    $"{role} (unit {unit}, area {area}) on case unit {c.AssignedUnitId} community {c.CommunityId} subdistrict {c.SubdistrictId} district {c.DistrictId}");
+                checkedPairs++;
+            }
+            seen += byQuery.Count;
+        }
+        Assert.Equal((Roles.All.Length + 1) * 16 * 256, checkedPairs);
+        // Neither rule is trivially all or nothing.
+        Assert.InRange(seen, 1, checkedPairs - 1);
+    }
+}
