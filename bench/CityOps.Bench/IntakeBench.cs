@@ -48,7 +48,6 @@ public static class IntakeBench
         var pgbenchDb = $"cityops_pgbench_{stamp}";
         var logPath = Path.Combine(Path.GetTempPath(), $"cityops-bench-server-{stamp}.log");
         var serverConn = Postgres.Builder(o.Pg!, serverDb);
-        serverConn.MaxPoolSize = 64;
         var problems = new List<string>();
         long peakRss = 0;
 

@@ -76,7 +76,6 @@ public static class LoopBench
         var logPath = Path.Combine(Path.GetTempPath(), $"cityops-bench-loop-{stamp}.log");
         var attachments = Path.Combine(Path.GetTempPath(), $"cityops-bench-loop-{stamp}-attachments");
         var conn = Postgres.Builder(o.Pg!, database);
-        conn.MaxPoolSize = 64;
         var points = IntakeBench.Points(50_000);
         await Postgres.CreateDatabaseAsync(o.Pg!, database);
         try

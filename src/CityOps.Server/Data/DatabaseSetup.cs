@@ -50,14 +50,23 @@ public static class DatabaseSetup
 
     // The same few statements run on every request; prepared once per connection, PostgreSQL
     // skips parsing and planning them. The app keeps no session state, so a pooled connection need
-    // not be reset (DISCARD ALL) each time EF closes it. A connection string's own values win.
-    private static string WithAutoPrepare(string connection)
+    // not be reset (DISCARD ALL) each time EF closes it. The pool is kept to a few connections per
+    // core: past that, more requests at once only queue inside PostgreSQL and cost throughput
+    // (an overloaded server then keeps its closed-loop rate instead of dropping a fifth below it);
+    // the others wait their turn for a connection. A connection string's own values win.
+    internal static string WithAutoPrepare(string connection)
     {
         var b = new Npgsql.NpgsqlConnectionStringBuilder(connection);
-        if (!connection.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
-        if (!connection.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) b.NoResetOnClose = true;
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connection }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!given.Overlaps(["MaxAutoPrepare"])) b.MaxAutoPrepare = 64;
+        if (!given.Overlaps(["NoResetOnClose"])) b.NoResetOnClose = true;
+        if (!given.Overlaps(["MaximumPoolSize", "MaxPoolSize"])) b.MaxPoolSize = DefaultPoolSize;
         return b.ConnectionString;
     }
+
+    /// <summary>Connections per server when the connection string names none: eight per core, at least 16.</summary>
+    public static int DefaultPoolSize => Math.Max(16, 8 * Environment.ProcessorCount);
 
     private static void EnsureSqliteFolder(string connection)
     {

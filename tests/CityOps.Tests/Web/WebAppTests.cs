@@ -243,6 +243,8 @@ public sealed class WebAppTests
 
             await admin.GotoAsync("admin?tab=routing");
             await admin.ReadyAsync();
+            // The demo city has rules: count them once the table has them, not while it loads.
+            await Assertions.Expect(admin.GetByTestId("rules").Locator("tbody tr").First).ToBeVisibleAsync();
             var before = await admin.GetByTestId("rules").Locator("tbody tr").CountAsync();
             await admin.GetByTestId("rule-area").FillAsync("350203");
             await admin.GetByTestId("rule-category").FillAsync("C0106");
