@@ -30,15 +30,22 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             DbUpdateException { InnerException: Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 } or Npgsql.PostgresException { SqlState: "23505" } }
                 => (409, Messages.Get("ConcurrentChange")),
             ApiException api => (api.Status, api.Message),
+            // The database could not take the request in time — every pooled connection busy past the
+            // connection string's Timeout, or SQLite's write lock held past its Default Timeout. The
+            // transaction did not commit; the client is told to come back rather than that it failed.
+            _ when IsBusy(exception) => (503, Messages.Get("DatabaseBusy")),
             _ => (500, Messages.Get("InternalError")),
         };
-        if (status >= 500)
+        if (status == 503)
+            log.LogWarning(exception, "Database busy on {Method} {Path}; answered 503", http.Request.Method, http.Request.Path);
+        else if (status >= 500)
             log.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
         else
             log.LogInformation("Request rejected with {Status}: {Reason}", status, exception.Message);
 
         if (http.Response.HasStarted) return false;
         http.Response.StatusCode = status;
+        if (status == 503) http.Response.Headers.RetryAfter = "2";
         if (http.Request.Path.StartsWithSegments("/open311"))
         {
             await Open311Errors.WriteAsync(http, status, detail);
@@ -50,6 +57,15 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             Exception = exception,
             ProblemDetails = { Status = status, Detail = detail, Title = Messages.Get(status >= 500 ? "InternalErrorTitle" : "RequestRejected") },
         });
+    }
+
+    /// <summary>Whether the database could not take the work in time (pool exhausted, lock or statement timeout), anywhere in the chain.</summary>
+    public static bool IsBusy(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x is Npgsql.NpgsqlException { InnerException: TimeoutException } or Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 })
+                return true;
+        return false;
     }
 }
 

@@ -72,7 +72,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             {
                 return await StoreAsync(request, actor, idempotencyKey, fingerprint, category!, route, lat, lon, reference, ct);
             }
-            catch (DbUpdateException ex) when (attempt < 4)
+            catch (DbUpdateException ex) when (attempt < 4 && !ApiExceptionHandler.IsBusy(ex)) // a busy database is not asked again here: the client is told to retry
             {
                 // Either the message was received before (unique key) or a merge target moved
                 // (version): look for the earlier report, else try again.

@@ -128,8 +128,9 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
                 foreach (var p in batch) p.Done.TrySetResult();
                 return;
             }
-            catch (DbUpdateException ex)
+            catch (DbUpdateException ex) when (!Infrastructure.ApiExceptionHandler.IsBusy(ex))
             {
+                // A busy database fails the whole batch at once (each waiting request answers 503); anything else is retried case by case.
                 log.LogDebug(ex, "A batch of {Count} new cases failed; writing them one by one", batch.Count);
                 foreach (var p in batch) ForgetKeys(p.Case);
             }

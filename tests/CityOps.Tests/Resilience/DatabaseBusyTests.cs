@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Json;
+using CityOps.Server.Data;
+using CityOps.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CityOps.Tests.Resilience;
+
+/// <summary>
+/// When the database cannot take a report in time (its tables locked past the command timeout), the
+/// client is told 503 with Retry-After in the door's own dialect, nothing is stored, and the same
+/// report under the same key is taken once the database is free.
+/// </summary>
+public sealed class DatabaseBusyTests
+{
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_report_the_database_cannot_take_in_time_gets_503_and_is_taken_when_retried(string db)
+    {
+        // Migrate and seed with the normal timeouts, then serve with a one-second one.
+        var connection = await CityOpsApp.NewDatabaseAsync(db);
+        await (await CityOpsApp.StartAsync(db, connection: connection)).DisposeAsync();
+        var quick = db == Databases.Postgres
+            ? new NpgsqlConnectionStringBuilder(connection) { CommandTimeout = 1 }.ConnectionString
+            : new SqliteConnectionStringBuilder(connection) { DefaultTimeout = 1 }.ConnectionString;
+        await using var app = await CityOpsApp.StartAsync(db, connection: quick);
+        var client = app.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/open311/v2/services.json")).StatusCode);
+        var marker = Guid.NewGuid().ToString("N");
+        var form = Api.Report("C0106", Api.PointIn("350203"), $"井盖松动 {marker}");
+        var native = new
+        {
+            category = "C0106", description = $"井盖缺失 {marker}",
+            location = new { lat = Api.PointIn("350206").Lat, lon = Api.PointIn("350206").Lon, coordinateSystem = "WGS84" },
+        };
+
+        await using (var hold = await HoldWritesAsync(db, connection))
+        {
+            var open311 = await client.PostOpen311Async(form, idempotencyKey: "busy-" + marker);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, open311.StatusCode);
+            Assert.NotNull(open311.Headers.RetryAfter);
+            var errors = (await open311.JsonAsync()).AsArray();
+            Assert.Equal(503, errors[0]!["code"]!.GetValue<int>());
+            Assert.Contains("未保存", errors[0]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/reports") { Content = JsonContent.Create(native) };
+            request.Headers.Add("X-Api-Key", "demo-wechat-key");
+            request.Headers.Add("Idempotency-Key", "busy-native-" + marker);
+            var api = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
+            Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(503, (await api.JsonAsync())["status"]!.GetValue<int>());
+        }
+
+        using (var scope = app.Services.CreateScope())
+            Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<CityOpsDb>().Reports.CountAsync(r => r.Description.Contains(marker)));
+
+        // Free again: the retry under the same key is taken, once.
+        Assert.Equal(HttpStatusCode.Created, (await client.PostOpen311Async(form, idempotencyKey: "busy-" + marker)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await client.PostOpen311Async(form, idempotencyKey: "busy-" + marker)).StatusCode);
+        using (var scope = app.Services.CreateScope())
+            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<CityOpsDb>().Reports.CountAsync(r => r.Description.Contains(marker)));
+    }
+
+    /// <summary>Holds the database's write lock (SQLite) or a lock on the case table that lets reads through (PostgreSQL) until disposed.</summary>
+    private static async Task<IAsyncDisposable> HoldWritesAsync(string db, string connection)
+    {
+        if (db == Databases.Postgres)
+        {
+            var pg = new NpgsqlConnection(connection);
+            await pg.OpenAsync();
+            var tx = await pg.BeginTransactionAsync();
+            await using (var cmd = new NpgsqlCommand("LOCK TABLE \"Cases\" IN EXCLUSIVE MODE", pg, tx)) await cmd.ExecuteNonQueryAsync();
+            return new Held(async () => { await tx.RollbackAsync(); await pg.DisposeAsync(); });
+        }
+        var lite = new SqliteConnection(connection);
+        await lite.OpenAsync();
+        await using (var cmd = new SqliteCommand("BEGIN IMMEDIATE", lite)) await cmd.ExecuteNonQueryAsync();
+        return new Held(async () => { await using (var cmd = new SqliteCommand("ROLLBACK", lite)) await cmd.ExecuteNonQueryAsync(); await lite.DisposeAsync(); });
+    }
+
+    private sealed class Held(Func<Task> release) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await release();
+    }
+}
