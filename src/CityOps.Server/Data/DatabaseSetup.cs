@@ -59,8 +59,8 @@ public static class DatabaseSetup
         var b = new Npgsql.NpgsqlConnectionStringBuilder(connection);
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connection }.Keys.Cast<string>()
             .Select(k => k.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        if (!given.Overlaps(["MaxAutoPrepare"])) b.MaxAutoPrepare = 64;
-        if (!given.Overlaps(["NoResetOnClose"])) b.NoResetOnClose = true;
+        if (!given.Contains("MaxAutoPrepare")) b.MaxAutoPrepare = 64;
+        if (!given.Contains("NoResetOnClose")) b.NoResetOnClose = true;
         if (!given.Overlaps(["MaximumPoolSize", "MaxPoolSize"])) b.MaxPoolSize = DefaultPoolSize;
         return b.ConnectionString;
     }
