@@ -4,6 +4,7 @@ using CityOps.Server.Features.Intake;
 using CityOps.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace CityOps.Tests.Intake;
 
@@ -95,5 +96,29 @@ public sealed class GroupCommitTests
 
         // Some of them shared a transaction.
         Assert.True(after.Cases - before.Cases >= 2, $"no batch of several new cases was written ({before} → {after})");
+    }
+
+    [Fact]
+    public async Task Batches_give_their_connection_back_so_a_small_pool_lasts_through_many_bursts()
+    {
+        if (Databases.PostgresConnection is null) Assert.Skip("CITYOPS_TEST_POSTGRES is not set");
+        // Two connections and a short wait for one: a batch that kept its connection would starve
+        // every later request within a few bursts (503 after the wait), as would a leak anywhere else on the way.
+        var connection = new NpgsqlConnectionStringBuilder(await CityOpsApp.NewDatabaseAsync(Databases.Postgres)) { MaxPoolSize = 2, Timeout = 5 }.ConnectionString;
+        await using var app = await CityOpsApp.StartAsync(Databases.Postgres, connection: connection);
+        var client = app.CreateClient();
+        var services = (await (await client.GetAsync("/open311/v2/services.json")).JsonAsync()).AsArray()
+            .Select(s => s!["service_code"]!.GetValue<string>()).ToList();
+        var writer = app.Services.GetRequiredService<IntakeWriter>();
+        for (var burst = 0; burst < 6; burst++)
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+            {
+                var response = await client.PostOpen311Async(Api.Report(services[(burst * 12 + i) % services.Count], Api.PointIn("350203"), $"连接归还 {burst}-{i}"));
+                return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+            }));
+            Assert.All(answers, a => Assert.True(a.StatusCode == HttpStatusCode.Created, $"burst {burst}: {(int)a.StatusCode} {a.Body}"));
+        }
+        Assert.True(writer.Shared.Batches >= 2, $"the bursts were not written in shared transactions ({writer.Shared})");
     }
 }

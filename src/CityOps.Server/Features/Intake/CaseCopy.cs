@@ -1,0 +1,137 @@
+using CityOps.Server.Features.Cases;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Npgsql;
+
+namespace CityOps.Server.Features.Intake;
+
+/// <summary>
+/// PostgreSQL's way of writing a batch of new cases for <see cref="IntakeWriter"/>: one binary COPY
+/// per table (cases, reports, photos, events) for the whole batch, instead of an INSERT statement
+/// per row, with the rows' keys drawn beforehand from each table's identity sequence in one query.
+/// The tables and columns are read from the EF Core model, value converters included, so the rows
+/// are the ones SaveChanges would write. The caller owns the transaction.
+/// </summary>
+internal sealed class CaseCopy
+{
+    private sealed record Column(string Name, string DataType, Func<object, object?> Read);
+
+    private sealed record Table(string Name, Column[] Columns)
+    {
+        public string Copy { get; } = $"COPY \"{Name}\" ({string.Join(", ", Columns.Select(c => $"\"{c.Name}\""))}) FROM STDIN (FORMAT BINARY)";
+    }
+
+    private readonly Table _cases, _reports, _photos, _events;
+    private readonly string _allocate;
+
+    private CaseCopy(IModel model)
+    {
+        _cases = Describe(model, typeof(Case));
+        _reports = Describe(model, typeof(Report));
+        _photos = Describe(model, typeof(CasePhoto));
+        _events = Describe(model, typeof(CaseEvent));
+        // nextval on each table's identity sequence: the keys the rows would have been given.
+        string Ids(Table t, int n) => $"ARRAY(SELECT nextval(pg_get_serial_sequence('\"{t.Name}\"', 'Id')) FROM generate_series(1, ${n}))";
+        _allocate = $"SELECT {Ids(_cases, 1)}, {Ids(_reports, 2)}, {Ids(_photos, 3)}, {Ids(_events, 4)}";
+    }
+
+    /// <summary>The copy plan for a model (build it once: the model does not change while the server runs).</summary>
+    public static CaseCopy For(IModel model) => new(model);
+
+    /// <summary>Writes the cases and everything hanging off them; sets their keys. On failure the caller clears the keys again.</summary>
+    public async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<Case> cases, CancellationToken ct)
+    {
+        var reports = cases.SelectMany(c => c.Reports).ToList();
+        var photos = cases.SelectMany(c => c.Photos).ToList();
+        var events = cases.SelectMany(c => c.Events).ToList();
+
+        long[] caseIds, reportIds, photoIds, eventIds;
+        await using (var allocate = new NpgsqlCommand(_allocate, connection))
+        {
+            allocate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = cases.Count });
+            allocate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = reports.Count });
+            allocate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = photos.Count });
+            allocate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = events.Count });
+            await using var reader = await allocate.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            (caseIds, reportIds, photoIds, eventIds) = (reader.GetFieldValue<long[]>(0), reader.GetFieldValue<long[]>(1),
+                reader.GetFieldValue<long[]>(2), reader.GetFieldValue<long[]>(3));
+        }
+
+        for (var i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            c.Id = caseIds[i];
+            foreach (var r in c.Reports) r.CaseId = c.Id;
+            foreach (var p in c.Photos) p.CaseId = c.Id;
+            foreach (var e in c.Events) e.CaseId = c.Id;
+        }
+        for (var i = 0; i < reports.Count; i++) reports[i].Id = reportIds[i];
+        for (var i = 0; i < photos.Count; i++)
+        {
+            photos[i].Id = photoIds[i];
+            if (photos[i].Report is { } report) photos[i].ReportId = report.Id;
+        }
+        for (var i = 0; i < events.Count; i++) events[i].Id = eventIds[i];
+
+        await CopyAsync(connection, _cases, cases, ct);
+        await CopyAsync(connection, _reports, reports, ct);
+        if (photos.Count > 0) await CopyAsync(connection, _photos, photos, ct);
+        await CopyAsync(connection, _events, events, ct);
+    }
+
+    private static async Task CopyAsync(NpgsqlConnection connection, Table table, IEnumerable<object> rows, CancellationToken ct)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(table.Copy, ct);
+        importer.Timeout = TimeSpan.FromSeconds(connection.CommandTimeout);
+        foreach (var row in rows)
+        {
+            await importer.StartRowAsync(ct);
+            foreach (var column in table.Columns)
+            {
+                if (column.Read(row) is { } value) await importer.WriteAsync(value, column.DataType, ct);
+                else await importer.WriteNullAsync(ct);
+            }
+        }
+        await importer.CompleteAsync(ct);
+    }
+
+    /// <summary>An entity's table and columns (its owned types' columns included), each with a reader that applies the property's converter.</summary>
+    private static Table Describe(IModel model, Type clrType)
+    {
+        var entity = model.FindEntityType(clrType) ?? throw new InvalidOperationException($"{clrType.Name} is not in the model");
+        var columns = new List<Column>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        AddColumns(entity, x => x);
+
+        void AddColumns(IEntityType type, Func<object, object?> owner)
+        {
+            foreach (var mapping in type.GetTableMappings().Single().ColumnMappings)
+            {
+                var property = mapping.Property;
+                if (!names.Add(mapping.Column.Name)) continue; // an owned type's key is its owner's key column
+                if (property.IsShadowProperty())
+                    throw new InvalidOperationException($"{type.DisplayName()}.{property.Name} is a shadow property; the copy cannot read it");
+                if (property.ValueGenerated != ValueGenerated.Never && !property.IsPrimaryKey())
+                    throw new InvalidOperationException($"{type.DisplayName()}.{property.Name} is generated by the database; the copy would not write it");
+                var getter = property.GetGetter();
+                var converter = mapping.TypeMapping.Converter;
+                var dataType = mapping.Column.StoreType;
+                var bracket = dataType.IndexOf('(', StringComparison.Ordinal);
+                if (bracket > 0) dataType = dataType[..bracket].TrimEnd();
+                columns.Add(new Column(mapping.Column.Name, dataType, row =>
+                {
+                    if (owner(row) is not { } instance) return null;
+                    var value = getter.GetClrValue(instance);
+                    return value is null || converter is null ? value : converter.ConvertToProvider(value);
+                }));
+            }
+            foreach (var navigation in type.GetNavigations().Where(n => n.TargetEntityType.IsOwned() && !n.IsCollection))
+            {
+                var get = navigation.GetGetter();
+                AddColumns(navigation.TargetEntityType, row => owner(row) is { } o ? get.GetClrValue(o) : null);
+            }
+        }
+        return new Table(entity.GetTableName()!, [.. columns]);
+    }
+}
