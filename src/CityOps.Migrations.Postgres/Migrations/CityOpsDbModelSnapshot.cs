@@ -869,12 +869,18 @@ namespace CityOps.Migrations.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CategoryId");
-
                     b.HasIndex("UnitId");
 
                     b.HasIndex("AreaId", "CategoryId")
                         .IsUnique();
+
+                    b.HasIndex(new[] { "AreaId" }, "UX_RoutingRules_AnyCategory")
+                        .IsUnique()
+                        .HasFilter("\"CategoryId\" IS NULL");
+
+                    b.HasIndex(new[] { "CategoryId" }, "UX_RoutingRules_CityWide")
+                        .IsUnique()
+                        .HasFilter("\"AreaId\" IS NULL");
 
                     b.ToTable("RoutingRules");
                 });

@@ -75,7 +75,13 @@ internal sealed class RoutingRuleConfiguration : IEntityTypeConfiguration<Routin
 {
     public void Configure(EntityTypeBuilder<RoutingRule> e)
     {
+        // One rule per (area, category), where either may be null ("whole city", "any category"). A
+        // unique index treats NULLs as distinct, so the null cases have filtered indexes of their own;
+        // the rule for the whole city and any category is kept single by an index in the migrations
+        // (UX_RoutingRules_CityAnyCategory, on a constant), which EF Core cannot describe.
         e.HasIndex(x => new { x.AreaId, x.CategoryId }).IsUnique();
+        e.HasIndex(x => x.CategoryId, "UX_RoutingRules_CityWide").IsUnique().HasFilter("\"AreaId\" IS NULL");
+        e.HasIndex(x => x.AreaId, "UX_RoutingRules_AnyCategory").IsUnique().HasFilter("\"CategoryId\" IS NULL");
         e.HasOne<Area>().WithMany().HasForeignKey(x => x.AreaId).OnDelete(DeleteBehavior.Cascade);
         e.HasOne<Category>().WithMany().HasForeignKey(x => x.CategoryId).OnDelete(DeleteBehavior.Cascade);
         e.HasOne<Unit>().WithMany().HasForeignKey(x => x.UnitId).OnDelete(DeleteBehavior.Cascade);

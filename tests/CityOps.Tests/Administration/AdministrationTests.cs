@@ -2,7 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using CityOps.Server.Data;
 using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using CityOps.Tests.Support;
 
 namespace CityOps.Tests.Administration;
@@ -36,6 +40,40 @@ public sealed class AdministrationTests
         var territory = await (await admin.GetAsync(Resolve(at, "C0124"))).JsonAsync();
         Assert.Equal("Territory", territory["reason"]!.GetValue<string>());
         Assert.Equal($"s{territory["subdistrict"]!.GetValue<string>()}-office", territory["unitCode"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task One_rule_per_area_and_category_holds_where_either_is_the_whole_city_or_any_category(string db)
+    {
+        // A database of its own: the rules added here would change routing for the other tests.
+        await using var app = await CityOpsApp.StartAsync(db);
+        var admin = await app.SignInAsync("admin");
+        var cell = (await (await admin.GetAsync(Resolve(Api.PointIn("350206"), "C0124"))).JsonAsync())["cell"]!.GetValue<string>();
+
+        // The same rule sent six times at once, for each shape of rule: one is stored, the others are refused (never a 500).
+        foreach (var (area, category) in new (string?, string?)[] { (null, "C0124"), (cell, null), (null, null), (cell, "C0124") })
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+                admin.PostAsJsonAsync("/api/admin/routing-rules", new { areaCode = area, category, unitCode = "d350206-squad" })));
+            Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Created);
+            Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Created or HttpStatusCode.BadRequest or HttpStatusCode.Conflict,
+                $"{area}/{category}: {(int)a.StatusCode}"));
+        }
+
+        // The database itself refuses a second row for each shape, whoever writes it.
+        using var scope = app.Services.CreateScope();
+        var data = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+        var rules = await data.RoutingRules.AsNoTracking().ToListAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(rules.Count, rules.DistinctBy(r => (r.AreaId, r.CategoryId)).Count());
+        var areaId = await data.Areas.Where(a => a.Code == cell).Select(a => a.Id).SingleAsync(TestContext.Current.CancellationToken);
+        var categoryId = await data.Categories.Where(c => c.ServiceCode == "C0124").Select(c => c.Id).SingleAsync(TestContext.Current.CancellationToken);
+        var unitId = rules[0].UnitId;
+        foreach (var (a, c) in new (int?, int?)[] { (null, categoryId), (areaId, null), (null, null), (areaId, categoryId) })
+        {
+            data.RoutingRules.Add(new RoutingRule { AreaId = a, CategoryId = c, UnitId = unitId });
+            await Assert.ThrowsAsync<DbUpdateException>(() => data.SaveChangesAsync(TestContext.Current.CancellationToken));
+            data.ChangeTracker.Clear();
+        }
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
