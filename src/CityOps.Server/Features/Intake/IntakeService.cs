@@ -23,8 +23,12 @@ public sealed class IntakeOptions
     public int Open311PageSizeMax { get; set; } = 1000;
     /// <summary>Most new cases written in one transaction by <see cref="IntakeWriter"/> (1 writes each on its own).</summary>
     public int WriteBatchSize { get; set; } = 64;
-    /// <summary>Transactions of new cases in flight at once on PostgreSQL (SQLite always one).</summary>
-    public int WriteConcurrency { get; set; } = 2;
+    /// <summary>
+    /// Transactions of new cases in flight at once on PostgreSQL (SQLite always one). One writer
+    /// gathers everything that arrived during the previous commit into the next batch; larger
+    /// batches cost PostgreSQL less per case than more, smaller ones in parallel (docs/benchmarks.md).
+    /// </summary>
+    public int WriteConcurrency { get; set; } = 1;
 }
 
 /// <summary>What the pipeline did with a report.</summary>
