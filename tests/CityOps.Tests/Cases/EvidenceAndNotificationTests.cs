@@ -21,6 +21,15 @@ public sealed class EvidenceAndNotificationTests
         Assert.Equal(first, (await again.JsonAsync())["sha256"]!.GetValue<string>());
         Assert.Equal(photo, await handler.GetByteArrayAsync($"/api/attachments/{first}"));
 
+        // The same new photo sent eight times at once (a phone retrying over a bad link): stored once, every send answered.
+        var burst = Loop.Photo();
+        var sends = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => handler.PostAsync("/api/attachments", Content(burst, "image/jpeg"))));
+        Assert.All(sends, s => Assert.True(s.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, $"{(int)s.StatusCode}"));
+        Assert.Single(sends, s => s.StatusCode == HttpStatusCode.Created);
+        var hashes = await Task.WhenAll(sends.Select(async s => (await s.JsonAsync())["sha256"]!.GetValue<string>()));
+        Assert.Single(hashes.Distinct());
+        Assert.Equal(burst, await handler.GetByteArrayAsync($"/api/attachments/{hashes[0]}"));
+
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(photo, "application/x-msdownload"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content("MZ\x90\0 not a jpeg"u8.ToArray(), "image/jpeg"))).StatusCode);
         var huge = new byte[11 * 1024 * 1024];

@@ -69,7 +69,17 @@ public sealed class AttachmentStore(AttachmentOptions options)
             }
             var target = PathOf(hash);
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
-            if (!File.Exists(target)) File.Move(temp, target, overwrite: false);
+            if (!File.Exists(target))
+            {
+                try
+                {
+                    File.Move(temp, target, overwrite: false);
+                }
+                catch (IOException) when (File.Exists(target))
+                {
+                    // The same bytes, uploaded at the same moment, were moved into place first: they are what is stored.
+                }
+            }
             return (hash, size);
         }
         finally
