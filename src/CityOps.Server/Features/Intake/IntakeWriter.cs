@@ -75,7 +75,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
             while (batch.Count < max && _queue.Reader.TryRead(out var p))
             {
                 // Two sends of one message in one batch would fail it on the unique index: the later
-                // one waits for the next batch, where it is found to be a repeat.
+                // one is held back and written after the batch, where it is found to be a repeat.
                 if (MessageKeys(p.Case).All(keys.Add)) batch.Add(p);
                 else held.Add(p);
             }
@@ -89,8 +89,9 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
                 // Never lose a waiting request: whatever escaped is its answer.
                 foreach (var p in batch) p.Done.TrySetException(ex);
             }
-            foreach (var p in held)
-                if (!_queue.Writer.TryWrite(p)) await WriteEachAsync(p);
+            // A second send of a message in this batch is written on its own once the first has
+            // committed: it is almost surely a repeat, and inside the next batch it would fail that batch.
+            foreach (var p in held) await WriteEachAsync(p);
             held.Clear();
         }
     }
