@@ -71,10 +71,12 @@ public sealed class CityOpsApp : WebApplicationFactory<Program>
                 await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
                 await cmd.ExecuteNonQueryAsync();
             }
+            CreatedDatabases.Postgres(name);
             return new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 50 }.ConnectionString;
         }
         var folder = Path.Combine(Path.GetTempPath(), "cityops-tests");
         Directory.CreateDirectory(folder);
+        CreatedDatabases.Sqlite(Path.Combine(folder, name + ".db"));
         return $"Data Source={Path.Combine(folder, name + ".db")};Default Timeout=30";
     }
 
