@@ -30,10 +30,11 @@ public sealed class DatabaseBusyTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/open311/v2/services.json")).StatusCode);
         var marker = Guid.NewGuid().ToString("N");
         var form = Api.Report("C0106", Api.PointIn("350203"), $"井盖松动 {marker}");
+        var at = Api.PointIn("350206"); // one point: two draws could pair a latitude and a longitude outside the city
         var native = new
         {
             category = "C0106", description = $"井盖缺失 {marker}",
-            location = new { lat = Api.PointIn("350206").Lat, lon = Api.PointIn("350206").Lon, coordinateSystem = "WGS84" },
+            location = new { lat = at.Lat, lon = at.Lon, coordinateSystem = "WGS84" },
         };
 
         await using (var hold = await HoldWritesAsync(db, connection))
