@@ -31,8 +31,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
                 => (409, Messages.Get("ConcurrentChange")),
             ApiException api => (api.Status, api.Message),
             // The database could not take the request in time — every pooled connection busy past the
-            // connection string's Timeout, or SQLite's write lock held past its Default Timeout. The
-            // transaction did not commit; the client is told to come back rather than that it failed.
+            // connection string's Timeout, a statement past its Command Timeout, or SQLite's write lock
+            // held past its Default Timeout. The client is told to come back rather than that it failed;
+            // a retry under the same Idempotency-Key is safe either way.
             _ when IsBusy(exception) => (503, Messages.Get("DatabaseBusy")),
             _ => (500, Messages.Get("InternalError")),
         };

@@ -53,6 +53,12 @@ public sealed class DatabaseBusyTests
             Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
             Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
             Assert.Equal(503, (await api.JsonAsync())["status"]!.GetValue<int>());
+
+            // A burst while the database is held: the reports queue for the group commit and are written
+            // together (on PostgreSQL by COPY), and every one of them is told to come back.
+            var burst = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+                client.PostOpen311Async(Api.Report("C0106", Api.PointIn("350203"), $"井盖松动 {marker} {i}"), idempotencyKey: $"busy-{marker}-{i}")));
+            Assert.All(burst, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode));
         }
 
         using (var scope = app.Services.CreateScope())
