@@ -52,6 +52,22 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.ToTable("Attachments");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.CaseAttachment", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("CaseId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Sha256", "CaseId");
+
+                    b.HasIndex("CaseId");
+
+                    b.ToTable("CaseAttachments");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Cases.Calendar.HolidayYear", b =>
                 {
                     b.Property<int>("Year")
@@ -1336,6 +1352,21 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.CaseAttachment", b =>
+                {
+                    b.HasOne("CityOps.Server.Features.Cases.Case", null)
+                        .WithMany()
+                        .HasForeignKey("CaseId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("CityOps.Server.Features.Attachments.Attachment", null)
+                        .WithMany()
+                        .HasForeignKey("Sha256")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CityOps.Server.Features.Cases.Case", b =>

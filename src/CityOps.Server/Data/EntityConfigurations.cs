@@ -246,6 +246,17 @@ internal sealed class AttachmentConfiguration : IEntityTypeConfiguration<Attachm
     }
 }
 
+internal sealed class CaseAttachmentConfiguration : IEntityTypeConfiguration<CaseAttachment>
+{
+    public void Configure(EntityTypeBuilder<CaseAttachment> e)
+    {
+        e.HasKey(x => new { x.Sha256, x.CaseId });
+        e.Property(x => x.Sha256).HasMaxLength(64);
+        e.HasOne<Attachment>().WithMany().HasForeignKey(x => x.Sha256).OnDelete(DeleteBehavior.Restrict);
+        e.HasOne<Case>().WithMany().HasForeignKey(x => x.CaseId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
 internal sealed class EvaluationSchemeConfiguration : IEntityTypeConfiguration<Features.Evaluation.EvaluationScheme>
 {
     public void Configure(EntityTypeBuilder<Features.Evaluation.EvaluationScheme> e)

@@ -3,6 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using CityOps.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CityOps.Tests.Cases;
 
@@ -36,6 +39,44 @@ public sealed class EvidenceAndNotificationTests
         photo.CopyTo(huge, 0);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await handler.PostAsync("/api/attachments", Content(huge, "image/jpeg"))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().PostAsync("/api/attachments", Content(photo, "image/jpeg"))).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Files_cited_by_moves_are_indexed_to_their_case_and_the_migration_indexes_older_citations(string db)
+    {
+        await using var app = await CityOpsApp.StartAsync(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        var (before, after, uncited) = (await handler.UploadAsync(Loop.Photo()), await handler.UploadAsync(Loop.Photo()), await handler.UploadAsync(Loop.Photo()));
+        await handler.MustAsync(id, "submit", new { notes = "已修复", attachments = new[] { before, after, before.ToUpperInvariant() } });
+        await unit.MustAsync(id, "rework", new { reason = "未清理干净" }); // back to the same handler
+        await handler.MustAsync(id, "submit", new { notes = "已返工", attachments = new[] { after } }); // cited again: still one link
+
+        async Task<string[]> LinksAsync()
+        {
+            using var scope = app.Services.CreateScope();
+            var ctx = scope.ServiceProvider.GetRequiredService<CityOps.Server.Data.CityOpsDb>();
+            return [.. (await ctx.CaseAttachments.Where(l => l.CaseId == id).Select(l => l.Sha256).ToListAsync()).Order(StringComparer.Ordinal)];
+        }
+        string[] cited = [.. new[] { before, after }.Order(StringComparer.Ordinal)];
+        Assert.Equal(cited, await LinksAsync());
+        Assert.Equal(HttpStatusCode.OK, (await unit.GetAsync($"/api/attachments/{after}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await unit.GetAsync($"/api/attachments/{uncited}")).StatusCode);
+
+        // A database from before the index: the migration finds the citations in the events' data.
+        using (var scope = app.Services.CreateScope())
+        {
+            var migrator = scope.ServiceProvider.GetRequiredService<CityOps.Server.Data.CityOpsDb>().GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+            await migrator.MigrateAsync("RoutingRuleNulls");
+            await migrator.MigrateAsync();
+        }
+        Assert.Equal(cited, await LinksAsync());
+        Assert.Equal(HttpStatusCode.OK, (await unit.GetAsync($"/api/attachments/{before}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await unit.GetAsync($"/api/attachments/{uncited}")).StatusCode);
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

@@ -40,7 +40,8 @@ public static class AttachmentEndpoints
     {
         if (Cases.CaseViews.SeesEveryCase(user) || (user.Id is not null && a.UploadedById == user.Id)) return true;
         var sha = a.Sha256;
-        return await Cases.CaseViews.VisibleTo(db.Cases.AsNoTracking(), user).AnyAsync(c => c.Events.Any(e => e.Data != null && e.Data.Contains(sha)), ct);
+        var citing = db.CaseAttachments.Where(l => l.Sha256 == sha).Select(l => l.CaseId);
+        return await Cases.CaseViews.VisibleTo(db.Cases.AsNoTracking(), user).AnyAsync(c => citing.Contains(c.Id), ct);
     }
 
     private static async Task<Results<Created<Stored>, Ok<Stored>, ProblemHttpResult>> UploadAsync(

@@ -61,7 +61,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (rule.ReasonRequired && string.IsNullOrWhiteSpace(input.Reason))
             throw new MoveRefusedException(400, Messages.Get("ReasonRequired"), field: "reason");
         CheckText(input);
-        var attachments = await CheckAttachmentsAsync(input.Attachments, ct);
+        var attachments = await CheckAttachmentsAsync(c.Id, input.Attachments, ct);
 
         var now = clock.GetUtcNow();
         var from = c.State;
@@ -74,7 +74,9 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         var (step, due) = (c.Clock.Step, c.Clock.DueAt);
         var data = await effects.ApplyAsync(rule, c, input, user, e, reference, now, ct);
         StepEnded(data, step, due, c.Clock.Step, now);
-        if (attachments.Count > 0) data["attachments"] = attachments;
+        if (attachments.Count > 0) data["attachments"] = attachments.Select(a => a.Sha256).ToList();
+        foreach (var (sha, linked) in attachments)
+            if (!linked) db.CaseAttachments.Add(new Attachments.CaseAttachment { Sha256 = sha, CaseId = c.Id });
         if (input.Notes is { Length: > 0 } notes) data["notes"] = notes;
         e.ToState = c.State;
         e.Data = data.Count == 0 ? null : JsonSerializer.Serialize(data);
@@ -110,14 +112,17 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
             throw new MoveRefusedException(400, Messages.Get("CoordinatesInvalid"), field: "lat");
     }
 
-    private async Task<List<string>> CheckAttachmentsAsync(List<string>? hashes, CancellationToken ct)
+    /// <summary>The cited files, in the order given, each with whether an earlier move of this case already cited it.</summary>
+    private async Task<List<(string Sha256, bool Linked)>> CheckAttachmentsAsync(long caseId, List<string>? hashes, CancellationToken ct)
     {
         if (hashes is null || hashes.Count == 0) return [];
         if (hashes.Any(h => h is null || h.Length != 64)) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
         if (hashes.Count > 20) throw new MoveRefusedException(400, Messages.Get("TooManyPhotos"), field: "attachments");
         var wanted = hashes.Select(h => h.Trim().ToLowerInvariant()).Distinct().ToList();
-        var found = await db.Attachments.Where(a => wanted.Contains(a.Sha256)).Select(a => a.Sha256).ToListAsync(ct);
+        var found = await db.Attachments.Where(a => wanted.Contains(a.Sha256))
+            .Select(a => new { a.Sha256, Linked = db.CaseAttachments.Any(l => l.Sha256 == a.Sha256 && l.CaseId == caseId) })
+            .ToDictionaryAsync(a => a.Sha256, a => a.Linked, ct);
         if (found.Count != wanted.Count) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
-        return wanted;
+        return wanted.ConvertAll(h => (h, found[h]));
     }
 }
