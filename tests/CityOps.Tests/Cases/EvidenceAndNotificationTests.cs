@@ -80,6 +80,35 @@ public sealed class EvidenceAndNotificationTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Temporary_files_of_uploads_a_killed_process_left_are_removed_at_start(string db)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "cityops-tests", "leftovers-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var stale = Path.Combine(folder, ".upload-" + Guid.NewGuid().ToString("N"));
+            var fresh = Path.Combine(folder, ".upload-" + Guid.NewGuid().ToString("N"));
+            var stored = Path.Combine(folder, "keep-me");
+            foreach (var f in new[] { stale, fresh, stored }) await File.WriteAllBytesAsync(f, Loop.Photo());
+            File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-2));
+            File.SetLastWriteTimeUtc(stored, DateTime.UtcNow.AddHours(-2));
+
+            await using var app = await CityOpsApp.StartAsync(db, new() { ["CityOps:Attachments:Path"] = folder });
+            for (var i = 0; i < 100 && File.Exists(stale); i++) await Task.Delay(100);
+            Assert.False(File.Exists(stale), "an upload left two hours ago is removed");
+            Assert.True(File.Exists(fresh), "an upload written a moment ago may still be going on elsewhere: kept");
+            Assert.True(File.Exists(stored), "only upload temporaries are touched");
+            // The folder still takes uploads.
+            var handler = await app.SignInAsync("handler");
+            Assert.Equal(64, (await handler.UploadAsync(Loop.Photo())).Length);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task Forged_units_and_field_workers_outside_the_area_are_refused(string db)
     {
         var app = await CityOpsApp.Shared(db);

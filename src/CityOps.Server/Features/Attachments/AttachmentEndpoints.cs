@@ -16,6 +16,7 @@ public static class AttachmentEndpoints
         var options = builder.Configuration.GetSection("CityOps:Attachments").Get<AttachmentOptions>() ?? new AttachmentOptions();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<AttachmentStore>();
+        builder.Services.AddHostedService<UploadLeftovers>();
     }
 
     public static void MapAttachments(this WebApplication app)

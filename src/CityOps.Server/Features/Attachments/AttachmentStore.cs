@@ -16,6 +16,9 @@ public sealed class AttachmentOptions
 /// </summary>
 public sealed class AttachmentStore(AttachmentOptions options)
 {
+    /// <summary>Name prefix of an upload being written, before it is moved to its hash.</summary>
+    public const string TempPrefix = ".upload-";
+
     public static readonly string[] Types = ["image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4", "video/quicktime"];
 
     public static string? Sniff(ReadOnlySpan<byte> head)
@@ -45,7 +48,7 @@ public sealed class AttachmentStore(AttachmentOptions options)
     public async Task<(string Sha256, long Size)> SaveAsync(ReadOnlyMemory<byte> head, Stream rest, long limit, CancellationToken ct)
     {
         Directory.CreateDirectory(options.Path);
-        var temp = System.IO.Path.Combine(options.Path, $".upload-{Guid.NewGuid():N}");
+        var temp = System.IO.Path.Combine(options.Path, $"{TempPrefix}{Guid.NewGuid():N}");
         try
         {
             long size;
