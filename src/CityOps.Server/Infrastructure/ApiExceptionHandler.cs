@@ -33,8 +33,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             // The database could not take the request in time — every pooled connection busy past the
             // connection string's Timeout, a statement past its Command Timeout, or SQLite's write lock
             // held past its Default Timeout. The client is told to come back rather than that it failed;
-            // a retry under the same Idempotency-Key is safe either way.
-            _ when IsBusy(exception) => (503, Messages.Get("DatabaseBusy")),
+            // a retry under the same Idempotency-Key is safe either way. Time that ran out during the
+            // commit itself leaves it unknown whether the database committed, and the answer says so.
+            _ when IsBusy(exception) => (503, Messages.Get(InCommit(exception) ? "DatabaseBusyInCommit" : "DatabaseBusy")),
             _ => (500, Messages.Get("InternalError")),
         };
         if (status == 503)
@@ -65,6 +66,15 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
     {
         for (var x = e; x is not null; x = x.InnerException)
             if (x is Npgsql.NpgsqlException { InnerException: TimeoutException } or Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 })
+                return true;
+        return false;
+    }
+
+    /// <summary>Whether the failure came while PostgreSQL was committing: it may have committed before the client gave up.</summary>
+    public static bool InCommit(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x.StackTrace?.Contains("NpgsqlTransaction.Commit", StringComparison.Ordinal) == true)
                 return true;
         return false;
     }
