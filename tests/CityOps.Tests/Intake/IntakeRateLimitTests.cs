@@ -79,12 +79,15 @@ public sealed class IntakeRateLimitTests
         Assert.Equal(HttpStatusCode.Created, (await client.PostOpen311Async(Form("demo-app-key", 0))).StatusCode);
         for (var i = 0; i < 2 * limit; i++)
             Assert.Equal(HttpStatusCode.Created, (await client.PostOpen311Async(Form("demo-hotline12345-key", i))).StatusCode);
+        // A patrol gateway keeps its built-in limit (300 a window) when configuration only changes the citizens' one.
+        for (var i = 0; i < 2 * limit; i++)
+            Assert.Equal(HttpStatusCode.Created, (await client.PostOpen311Async(Form("demo-inspector-key", i))).StatusCode);
         var op = await app.SignInAsync("operator");
         var typed = new { channel = "web", category = "E0103", description = $"{marker} operator", location = new { lat = at.Lat, lon = at.Lon } };
         Assert.Equal(HttpStatusCode.Created, (await op.PostAsJsonAsync("/api/reports", typed)).StatusCode);
 
         // Refused reports left nothing: the stored ones are exactly the answered 201s.
-        var taken = statuses.Count(s => s == 201) + 1 + 2 * limit + 1;
+        var taken = statuses.Count(s => s == 201) + 1 + 2 * limit + 2 * limit + 1;
         using (var scope = app.Services.CreateScope())
         {
             var stored = await scope.ServiceProvider.GetRequiredService<CityOpsDb>().Reports.CountAsync(r => r.Description.StartsWith(marker));
