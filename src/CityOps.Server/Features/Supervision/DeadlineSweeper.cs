@@ -25,7 +25,28 @@ public sealed class SupervisionOptions
 /// </summary>
 public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider clock, IOptions<SupervisionOptions> options, ILogger<DeadlineSweeper> log) : BackgroundService
 {
+    private const string LeaseName = "deadline-sweeper";
     private readonly string _holder = $"{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// On an orderly stop (a restart, a rolling deployment) the lease is given up, so another
+    /// instance sweeps at its next tick; only a crash leaves the lease to run out.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(TimeSpan.FromSeconds(5));
+            await Leases.ReleaseAsync(scope.ServiceProvider.GetRequiredService<CityOpsDb>(), LeaseName, _holder, clock.GetUtcNow(), limit.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            log.LogWarning(ex, "Giving up the deadline sweeper's lease on stop failed; another instance takes it when it runs out");
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,7 +57,7 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
-                if (await Leases.TryAcquireAsync(db, "deadline-sweeper", _holder, clock.GetUtcNow(), options.Value.SweepInterval * 4, stoppingToken))
+                if (await Leases.TryAcquireAsync(db, LeaseName, _holder, clock.GetUtcNow(), options.Value.SweepInterval * 4, stoppingToken))
                     await SweepAsync(scope.ServiceProvider, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
