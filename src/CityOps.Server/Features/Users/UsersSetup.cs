@@ -29,7 +29,7 @@ public static class UsersSetup
             .AddEntityFrameworkStores<CityOpsDb>()
             .AddClaimsPrincipalFactory<CityOpsClaimsFactory>();
         // One key ring for every instance on the database: a cookie or token issued by one instance is read by the others.
-        services.AddDataProtection().SetApplicationName("CityOps").PersistKeysToDbContext<CityOpsDb>();
+        services.AddDataProtection().SetApplicationName("CityOps").PersistKeysToDbContext<CityOpsDb>().ProtectKeysAsConfigured(builder.Configuration);
         services.AddSingleton<ILookupNormalizer, SafeLookupNormalizer>();
         services.Configure<AdminOptions>(builder.Configuration.GetSection("CityOps:Admin"));
         services.AddScoped<UserSeed>();
