@@ -18,8 +18,26 @@ public sealed record MachineInfo(
         RuntimeInformation.FrameworkDescription + " " + RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant(),
         CpuModel(),
         MemoryTotal(),
-        (GCSettings.IsServerGC ? "server GC" : "workstation GC") + (Debugger.IsAttached ? ", debugger attached" : ""),
+        $"server: {ServerGc()}; load generator: {(GCSettings.IsServerGC ? "server GC" : "workstation GC")}" + (Debugger.IsAttached ? ", debugger attached" : ""),
         GitCommit());
+
+    /// <summary>The GC the server process runs with: its runtimeconfig.json, unless DOTNET_gcServer (inherited by it) says otherwise.</summary>
+    private static string ServerGc()
+    {
+        var env = Environment.GetEnvironmentVariable("DOTNET_gcServer");
+        if (env is "0" or "1") return (env == "1" ? "server GC" : "workstation GC") + " (DOTNET_gcServer)";
+        try
+        {
+            var config = Path.ChangeExtension(ServerProcess.FindDll(null), ".runtimeconfig.json");
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config));
+            return doc.RootElement.GetProperty("runtimeOptions").TryGetProperty("configProperties", out var p)
+                && p.TryGetProperty("System.GC.Server", out var server) && server.GetBoolean() ? "server GC" : "workstation GC";
+        }
+        catch (Exception e) when (e is IOException or BenchException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return "GC unknown";
+        }
+    }
 
     private static string CpuModel()
     {
