@@ -23,8 +23,7 @@ public sealed class IntakeRateLimitOptions
     /// <summary>
     /// Per channel code: reports per window from one address; 0 takes every report. The defaults are
     /// the gateways that post on behalf of many people (the hotline, the patrol apps, machines).
-    /// Defined here only: configuration adds to these or changes them (<c>Channels:web = 60</c>), and a
-    /// channel set to 0 takes every report.
+    /// Defined here only: configuration adds to these or changes them (<c>Channels:web = 60</c>).
     /// </summary>
     public Dictionary<string, int> Channels { get; set; } = new(StringComparer.OrdinalIgnoreCase)
     {
