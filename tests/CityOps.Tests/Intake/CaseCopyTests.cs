@@ -116,7 +116,7 @@ public sealed class CaseCopyTests
         return c;
     }
 
-    private static void Fill(object target, IEntityType type, Random random)
+    internal static void Fill(object target, IEntityType type, Random random)
     {
         foreach (var property in type.GetProperties().Where(p => !p.IsPrimaryKey() && !p.IsForeignKey() && p.PropertyInfo is not null))
         {

@@ -15,6 +15,12 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
 {
     public sealed record Result(Case Case, bool Replayed);
 
+    private static readonly Func<CityOpsDb, long, CancellationToken, Task<Case?>> Tracked =
+        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.FirstOrDefault(x => x.Id == id));
+
+    private static readonly Func<CityOpsDb, long, CancellationToken, Task<Case?>> Untracked =
+        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.AsNoTracking().FirstOrDefault(x => x.Id == id));
+
     public async Task<Result> MoveAsync(long caseId, string action, MoveInput input, CurrentUser user, string? idempotencyKey, CancellationToken ct)
     {
         var rule = Workflow.Find(action) ?? throw new MoveRefusedException(404, Messages.Format("MoveUnknown", action));
@@ -23,7 +29,10 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         var keyErrors = new List<Intake.IntakeError>();
         Intake.IntakeValidator.Text(keyErrors, "Idempotency-Key", idempotencyKey, 128);
         if (keyErrors.Count > 0) throw new MoveRefusedException(400, keyErrors[0].Message, field: keyErrors[0].Field);
-        var c = await db.Cases.FirstOrDefaultAsync(x => x.Id == caseId, ct);
+        // PostgreSQL stores the move with one statement of its own (CaseMoveWrite), so the case
+        // need not be tracked there; SQLite stores it through SaveChanges.
+        var statement = db.Database.IsNpgsql() ? CaseMoveWrite.For(db.Model) : null;
+        var c = statement is null ? await Tracked(db, caseId, ct) : await Untracked(db, caseId, ct);
         if (c is null || !user.CanSee(c)) throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
         // A repeat of a move already made is answered as the move was. It is looked for only when
@@ -31,8 +40,10 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         // unique (case, key) index refuses the write, so a first attempt costs no extra query.
         try
         {
+            var checkedVersion = c.Version;
             await ApplyAsync(c, rule, action, input, user, key, ct);
-            await db.SaveChangesAsync(ct);
+            if (statement is null) await db.SaveChangesAsync(ct);
+            else await statement.SaveAsync(db, c, checkedVersion, ct);
         }
         catch (Exception ex) when (key is not null && ex is MoveRefusedException or DbUpdateException)
         {
