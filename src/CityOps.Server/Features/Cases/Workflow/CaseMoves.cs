@@ -15,11 +15,18 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
 {
     public sealed record Result(Case Case, bool Replayed);
 
-    private static readonly Func<CityOpsDb, long, CancellationToken, Task<Case?>> Tracked =
-        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.FirstOrDefault(x => x.Id == id));
+    private static readonly CompiledQuery<Func<CityOpsDb, long, CancellationToken, Task<Case?>>> Tracked = new(() =>
+        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.FirstOrDefault(x => x.Id == id)));
 
-    private static readonly Func<CityOpsDb, long, CancellationToken, Task<Case?>> Untracked =
-        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.AsNoTracking().FirstOrDefault(x => x.Id == id));
+    /// <summary>Which of the files exist, each with whether the case already cites it.</summary>
+    private static readonly CompiledQuery<Func<CityOpsDb, List<string>, long, IAsyncEnumerable<CitedFile>>> CitedFiles = new(() =>
+        EF.CompileAsyncQuery((CityOpsDb db, List<string> wanted, long caseId) => db.Attachments.Where(a => wanted.Contains(a.Sha256))
+            .Select(a => new CitedFile(a.Sha256, db.CaseAttachments.Any(l => l.Sha256 == a.Sha256 && l.CaseId == caseId)))));
+
+    private sealed record CitedFile(string Sha256, bool Linked);
+
+    private static readonly CompiledQuery<Func<CityOpsDb, long, CancellationToken, Task<Case?>>> Untracked = new(() =>
+        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.AsNoTracking().FirstOrDefault(x => x.Id == id)));
 
     public async Task<Result> MoveAsync(long caseId, string action, MoveInput input, CurrentUser user, string? idempotencyKey, CancellationToken ct)
     {
@@ -32,7 +39,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         // PostgreSQL stores the move with one statement of its own (CaseMoveWrite), so the case
         // need not be tracked there; SQLite stores it through SaveChanges.
         var statement = db.Database.IsNpgsql() ? CaseMoveWrite.For(db.Model) : null;
-        var c = statement is null ? await Tracked(db, caseId, ct) : await Untracked(db, caseId, ct);
+        var c = statement is null ? await Tracked.For(db)(db, caseId, ct) : await Untracked.For(db)(db, caseId, ct);
         if (c is null || !user.CanSee(c)) throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
         // A repeat of a move already made is answered as the move was. It is looked for only when
@@ -130,9 +137,8 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (hashes.Any(h => h is null || h.Length != 64)) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
         if (hashes.Count > 20) throw new MoveRefusedException(400, Messages.Get("TooManyPhotos"), field: "attachments");
         var wanted = hashes.Select(h => h.Trim().ToLowerInvariant()).Distinct().ToList();
-        var found = await db.Attachments.Where(a => wanted.Contains(a.Sha256))
-            .Select(a => new { a.Sha256, Linked = db.CaseAttachments.Any(l => l.Sha256 == a.Sha256 && l.CaseId == caseId) })
-            .ToDictionaryAsync(a => a.Sha256, a => a.Linked, ct);
+        var found = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await foreach (var file in CitedFiles.For(db)(db, wanted, caseId).WithCancellation(ct)) found[file.Sha256] = file.Linked;
         if (found.Count != wanted.Count) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
         return wanted.ConvertAll(h => (h, found[h]));
     }

@@ -133,10 +133,13 @@ public sealed partial class MoveEffects
         return pick?.Id ?? throw new MoveRefusedException(400, Messages.Get(userId is null ? "NoInspector" : "FieldWorkerNotInArea"), field: "userId");
     }
 
+    private static readonly CompiledQuery<Func<CityOpsDb, string, int?, CancellationToken, Task<bool>>> HandlerOfUnit = new(() =>
+        EF.CompileAsyncQuery((CityOpsDb db, string userId, int? unitId, CancellationToken ct) => db.Users.Any(u => u.Id == userId && u.UnitId == unitId)));
+
     private async Task<string> CheckHandlerAsync(Case c, string? userId, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(userId)) throw Missing("userId");
-        var ok = await db.Users.AnyAsync(u => u.Id == userId && u.UnitId == c.AssignedUnitId, ct);
+        var ok = await HandlerOfUnit.For(db)(db, userId, c.AssignedUnitId, ct);
         return ok ? userId : throw new MoveRefusedException(400, Messages.Get("HandlerNotInUnit"), field: "userId");
     }
 }
