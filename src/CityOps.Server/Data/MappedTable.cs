@@ -60,6 +60,6 @@ internal sealed record MappedTable(string Name, MappedColumn[] Columns)
         return new MappedTable(entity.GetTableName()!, [.. columns]);
     }
 
-    public string ColumnList(Func<MappedColumn, bool>? where = null) =>
-        string.Join(", ", Columns.Where(where ?? (_ => true)).Select(c => $"\"{c.Name}\""));
+    /// <summary>The columns' quoted names, comma-separated, in their order.</summary>
+    public string ColumnList() => string.Join(", ", Columns.Select(c => $"\"{c.Name}\""));
 }

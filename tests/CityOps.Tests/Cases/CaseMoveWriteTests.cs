@@ -3,7 +3,6 @@ using CityOps.Server.Data;
 using CityOps.Server.Features.Attachments;
 using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Cases.Workflow;
-using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Supervision;
 using CityOps.Tests.Intake;
 using CityOps.Tests.Support;
@@ -30,11 +29,9 @@ public sealed class CaseMoveWriteTests
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
         var model = db.Model;
-        var channel = (await db.Channels.OrderBy(c => c.Id).FirstAsync(ct)).Id;
-        var condition = await db.RegistrationConditions.OrderBy(c => c.Id).Select(c => new { c.Id, c.CategoryId }).FirstAsync(ct);
-        var unit = (await db.Units.OrderBy(u => u.Id).FirstAsync(ct)).Id;
-        var cell = (await db.Areas.OrderBy(a => a.Id).FirstAsync(a => a.Level == AreaLevel.Cell, ct)).Id;
-        void Refer(Case c) => (c.ChannelId, c.CategoryId, c.ConditionId, c.AssignedUnitId, c.CellId) = (channel, condition.CategoryId, condition.Id, unit, cell);
+        var refs = await CaseCopyTests.ReferencesAsync(db, ct);
+        void Refer(Case c) => (c.ChannelId, c.CategoryId, c.ConditionId, c.AssignedUnitId, c.CellId) =
+            (refs.Channel, refs.Condition.Category, refs.Condition.Condition, refs.Unit, refs.Cell);
 
         // Two cases alike, each with a first event, stored the ordinary way.
         long[] ids = new long[2];
@@ -87,18 +84,10 @@ public sealed class CaseMoveWriteTests
         Assert.Empty(db.ChangeTracker.Entries());
 
         // Column by column, the statement stored what SaveChanges stored.
+        // Each case's own: unique keys, the case it belongs to and the hashes, which cover the case's key.
+        HashSet<string> own = ["Key", "CaseId", "IdempotencyKey", "Hash", "PrevHash", "LastEventHash"];
         var compared = 0;
-        void Same(object expected, object actual, IEntityType type)
-        {
-            foreach (var property in type.GetProperties().Where(p => !p.IsPrimaryKey() && !p.IsForeignKey() && p.Name is not ("Key" or "CaseId" or "IdempotencyKey" or "Hash" or "PrevHash" or "LastEventHash")))
-            {
-                Assert.True(Equals(property.GetGetter().GetClrValue(expected), property.GetGetter().GetClrValue(actual)),
-                    $"{type.DisplayName()}.{property.Name}: SaveChanges stored {property.GetGetter().GetClrValue(expected)}, the statement {property.GetGetter().GetClrValue(actual)}");
-                compared++;
-            }
-            foreach (var owned in type.GetNavigations().Where(n => n.TargetEntityType.IsOwned() && !n.IsCollection))
-                Same(owned.GetGetter().GetClrValue(expected)!, owned.GetGetter().GetClrValue(actual)!, owned.TargetEntityType);
-        }
+        void Same(object expected, object actual, IEntityType type) => compared += CaseCopyTests.SameColumns(expected, actual, type, own, "the statement");
         async Task<(Case Case, CaseEvent Event, Notification Note, OutboxMessage Out, SupervisionOrder Order, int Links)> Read(long id) => (
             await db.Cases.AsNoTracking().SingleAsync(c => c.Id == id, ct),
             await db.CaseEvents.AsNoTracking().SingleAsync(e => e.CaseId == id && e.Seq == 2, ct),
@@ -116,28 +105,25 @@ public sealed class CaseMoveWriteTests
         Assert.True(compared > 80, $"only {compared} columns compared");
         Assert.Equal(4, statement.Case.Version);
 
-        // A move checked against a version the case has left stores nothing at all.
-        var stale = await db.Cases.AsNoTracking().SingleAsync(x => x.Id == ids[0], ct);
-        var before = (stale.State, stale.Version, Events: await db.CaseEvents.CountAsync(e => e.CaseId == ids[0], ct));
-        stale.StatusNotes = "stale";
-        stale.Version++;
-        CaseChain.Append(stale, new CaseEvent { Action = "stale", ToState = stale.State, PrevHash = "", Hash = "", At = DateTimeOffset.UtcNow });
-        db.Add(new Notification { Kind = "stale", Text = "stale", CaseId = ids[0] });
-        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => CaseMoveWrite.For(model).SaveAsync(db, stale, checkedVersion: 3, ct));
-        db.ChangeTracker.Clear();
-
-        // A row a unique key refuses (the event's place in the chain is taken) undoes the update with it.
-        var taken = await db.Cases.AsNoTracking().SingleAsync(x => x.Id == ids[0], ct);
-        taken.StatusNotes = "taken";
-        taken.LastEventSeq = 1;
-        taken.Version++;
-        CaseChain.Append(taken, new CaseEvent { Action = "taken", ToState = taken.State, PrevHash = "", Hash = "", At = DateTimeOffset.UtcNow });
-        db.Add(new Notification { Kind = "taken", Text = "taken", CaseId = ids[0] });
-        await Assert.ThrowsAsync<DbUpdateException>(() => CaseMoveWrite.For(model).SaveAsync(db, taken, checkedVersion: 4, ct));
-        db.ChangeTracker.Clear();
+        // A move checked against a version the case has left stores nothing at all; nor does one
+        // with a row a unique key refuses (the event's place in the chain is taken): the update goes with it.
+        var before = await db.Cases.AsNoTracking().SingleAsync(x => x.Id == ids[0], ct);
+        var events = await db.CaseEvents.CountAsync(e => e.CaseId == ids[0], ct);
+        async Task Refused<TException>(string kind, int checkedVersion, int lastEventSeq) where TException : Exception
+        {
+            var c = await db.Cases.AsNoTracking().SingleAsync(x => x.Id == ids[0], ct);
+            (c.StatusNotes, c.LastEventSeq) = (kind, lastEventSeq);
+            c.Version++;
+            CaseChain.Append(c, new CaseEvent { Action = kind, ToState = c.State, PrevHash = "", Hash = "", At = DateTimeOffset.UtcNow });
+            db.Add(new Notification { Kind = kind, Text = kind, CaseId = ids[0] });
+            await Assert.ThrowsAsync<TException>(() => CaseMoveWrite.For(model).SaveAsync(db, c, checkedVersion, ct));
+            db.ChangeTracker.Clear();
+        }
+        await Refused<DbUpdateConcurrencyException>("stale", checkedVersion: 3, lastEventSeq: before.LastEventSeq);
+        await Refused<DbUpdateException>("taken", checkedVersion: 4, lastEventSeq: 1);
 
         var after = await db.Cases.AsNoTracking().SingleAsync(x => x.Id == ids[0], ct);
-        Assert.Equal((before.State, before.Version, before.Events, statement.Case.StatusNotes),
+        Assert.Equal((before.State, before.Version, events, before.StatusNotes),
             (after.State, after.Version, await db.CaseEvents.CountAsync(e => e.CaseId == ids[0], ct), after.StatusNotes));
         Assert.False(await db.Notifications.AnyAsync(n => n.CaseId == ids[0] && (n.Kind == "stale" || n.Kind == "taken"), ct));
     }

@@ -28,7 +28,6 @@ internal sealed class CaseMoveWrite
     private readonly string _update;
     private readonly Dictionary<Type, MappedTable> _inserts;
     private readonly ConcurrentDictionary<string, string> _statements = new(StringComparer.Ordinal);
-
     private readonly IModel _model;
 
     private CaseMoveWrite(IModel model)

@@ -18,15 +18,15 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     private static readonly CompiledQuery<Func<CityOpsDb, long, CancellationToken, Task<Case?>>> Tracked = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.FirstOrDefault(x => x.Id == id)));
 
+    private static readonly CompiledQuery<Func<CityOpsDb, long, CancellationToken, Task<Case?>>> Untracked = new(() =>
+        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.AsNoTracking().FirstOrDefault(x => x.Id == id)));
+
     /// <summary>Which of the files exist, each with whether the case already cites it.</summary>
     private static readonly CompiledQuery<Func<CityOpsDb, List<string>, long, IAsyncEnumerable<CitedFile>>> CitedFiles = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, List<string> wanted, long caseId) => db.Attachments.Where(a => wanted.Contains(a.Sha256))
             .Select(a => new CitedFile(a.Sha256, db.CaseAttachments.Any(l => l.Sha256 == a.Sha256 && l.CaseId == caseId)))));
 
     private sealed record CitedFile(string Sha256, bool Linked);
-
-    private static readonly CompiledQuery<Func<CityOpsDb, long, CancellationToken, Task<Case?>>> Untracked = new(() =>
-        EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.AsNoTracking().FirstOrDefault(x => x.Id == id)));
 
     public async Task<Result> MoveAsync(long caseId, string action, MoveInput input, CurrentUser user, string? idempotencyKey, CancellationToken ct)
     {
