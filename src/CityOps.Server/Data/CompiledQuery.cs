@@ -11,5 +11,5 @@ internal sealed class CompiledQuery<T>(Func<T> compile) where T : class
 {
     private readonly ConditionalWeakTable<IModel, T> _byModel = new();
 
-    public T For(CityOpsDb db) => _byModel.GetValue(db.Model, _ => compile());
+    public T For(CityOpsDb db) => _byModel.TryGetValue(db.Model, out var query) ? query : _byModel.GetValue(db.Model, _ => compile());
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using CityOps.Server.Data;
 using CityOps.Server.Features.Attachments;
@@ -28,11 +29,9 @@ internal sealed class CaseMoveWrite
     private readonly string _update;
     private readonly Dictionary<Type, MappedTable> _inserts;
     private readonly ConcurrentDictionary<string, string> _statements = new(StringComparer.Ordinal);
-    private readonly IModel _model;
 
     private CaseMoveWrite(IModel model)
     {
-        _model = model;
         var entity = model.FindEntityType(typeof(Case))!;
         string Column(string property) => entity.FindProperty(property)!.GetColumnName();
         var cases = MappedTable.Describe(model, typeof(Case), withGeneratedKey: true);
@@ -44,17 +43,10 @@ internal sealed class CaseMoveWrite
         _inserts = Added.ToDictionary(t => t, t => MappedTable.Describe(model, t, withGeneratedKey: false));
     }
 
-    private static CaseMoveWrite? _shared;
+    private static readonly ConditionalWeakTable<IModel, CaseMoveWrite> ByModel = new();
 
     /// <summary>The statement plan for a model (built once: the model does not change while the server runs).</summary>
-    public static CaseMoveWrite For(IModel model)
-    {
-        var shared = Volatile.Read(ref _shared);
-        if (shared is not null && ReferenceEquals(shared._model, model)) return shared;
-        shared = new CaseMoveWrite(model);
-        Volatile.Write(ref _shared, shared);
-        return shared;
-    }
+    public static CaseMoveWrite For(IModel model) => ByModel.GetValue(model, static m => new CaseMoveWrite(m));
 
     /// <summary>
     /// Stores case <paramref name="c"/> as the move left it, with the new events in
