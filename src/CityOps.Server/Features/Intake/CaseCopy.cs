@@ -22,7 +22,7 @@ internal sealed class CaseCopy
     }
 
     private readonly Table _cases, _reports, _photos, _events;
-    private readonly string _allocate;
+    private string? _allocate;
 
     private CaseCopy(IModel model)
     {
@@ -31,9 +31,28 @@ internal sealed class CaseCopy
         _photos = Describe(typeof(CasePhoto));
         _events = Describe(typeof(CaseEvent));
         Table Describe(Type type) => new(MappedTable.Describe(model, type, withGeneratedKey: true));
-        // nextval on each table's identity sequence: the keys the rows would have been given.
-        string Ids(Table t, int n) => $"ARRAY(SELECT nextval(pg_get_serial_sequence('\"{t.Name}\"', 'Id')) FROM generate_series(1, ${n}))";
-        _allocate = $"SELECT {Ids(_cases, 1)}, {Ids(_reports, 2)}, {Ids(_photos, 3)}, {Ids(_events, 4)}";
+    }
+
+    /// <summary>
+    /// The query drawing the keys: nextval on each table's identity sequence, the keys the rows would
+    /// have been given. The sequences are looked up once, so that the prepared query names them as
+    /// constants rather than asking for them on every key it draws.
+    /// </summary>
+    private async Task<string> AllocateAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        if (_allocate is { } known) return known;
+        Table[] tables = [_cases, _reports, _photos, _events];
+        await using var find = new NpgsqlCommand(
+            "SELECT " + string.Join(", ", tables.Select(t => $"pg_get_serial_sequence('\"{t.Name}\"', 'Id')")), connection);
+        await using var reader = await find.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var parts = new string[tables.Length];
+        for (var i = 0; i < tables.Length; i++)
+        {
+            var sequence = reader.IsDBNull(i) ? throw new InvalidOperationException($"\"{tables[i].Name}\".\"Id\" has no identity sequence") : reader.GetString(i);
+            parts[i] = $"ARRAY(SELECT nextval('{sequence.Replace("'", "''", StringComparison.Ordinal)}'::regclass) FROM generate_series(1, ${i + 1}))";
+        }
+        return _allocate = "SELECT " + string.Join(", ", parts);
     }
 
     /// <summary>The copy plan for a model (build it once: the model does not change while the server runs).</summary>
@@ -47,7 +66,7 @@ internal sealed class CaseCopy
         var events = cases.SelectMany(c => c.Events).ToList();
 
         long[] caseIds, reportIds, photoIds, eventIds;
-        await using (var allocate = new NpgsqlCommand(_allocate, connection))
+        await using (var allocate = new NpgsqlCommand(await AllocateAsync(connection, ct), connection))
         {
             allocate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = cases.Count });
             allocate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = reports.Count });
