@@ -46,7 +46,8 @@ public static class Markdown
         if (routing is not null && routing.OtherCores > 0.2) disturbed.Add($"routing ({F(routing.OtherCores, "0.00")} cores of other work: {routing.OtherTop})");
         if (intake is not null)
         {
-            if (intake.Pgbench.OtherCores > 0.2) disturbed.Add($"pgbench ({F(intake.Pgbench.OtherCores, "0.00")} cores of other work{(intake.Pgbench.OtherTop.Length > 0 ? ": " + intake.Pgbench.OtherTop : "")})");
+            foreach (var (name, pg) in new[] { ("pgbench", intake.Pgbench), ("pgbench storing the intake's rows", intake.IntakeRows), ("pgbench reading them", intake.IntakeReads) })
+                if (pg.OtherCores > 0.2) disturbed.Add($"{name} ({F(pg.OtherCores, "0.00")} cores of other work{(pg.OtherTop.Length > 0 ? ": " + pg.OtherTop : "")})");
             foreach (var run in new[] { intake.ThroughputWarmup, intake.Throughput, intake.FixedRateWarmup, intake.FixedRate })
                 if (run.OtherCores > 0.2) disturbed.Add($"{run.Name} ({F(run.OtherCores, "0.00")} cores of other work{(run.OtherTop.Length > 0 ? ": " + run.OtherTop : "")})");
         }
@@ -83,6 +84,8 @@ public static class Markdown
             Row($"(info) the HTTP floor of this machine: the same {intake.Clients} clients and server, answers that store nothing",
                 $"GET `discovery.json` {F(fg.RequestsPerSecond)} req/s; the intake POST refused for its key (403) {F(fr.RequestsPerSecond)} req/s; intake created {F(t.OkPerSecond / fr.RequestsPerSecond, "0.00")}× the refused rate",
                 $"pgbench {F(intake.Pgbench.Tps)} tps", $"{F(fg.RequestsPerSecond / intake.Pgbench.Tps, "0.00")}×; {F(fr.RequestsPerSecond / intake.Pgbench.Tps, "0.00")}×", "—", "intake");
+            Row($"(info) the ceiling of this machine: PostgreSQL alone storing the intake's rows ({intake.Clients} cases per transaction) plus the HTTP floor, for a server doing nothing else",
+                $"{F(intake.Ceiling, "0")} created/s at most; intake reached {F(t.OkPerSecond / intake.Ceiling, "0.00")} of it", $"pgbench {F(intake.Pgbench.Tps)} tps", $"{F(intake.Ceiling / intake.Pgbench.Tps, "0.00")}×", "—", "intake");
             var f = intake.FixedRate;
             var p99 = f.FromSchedule?.P99 ?? f.Service.P99;
             var rateOk = f.OkPerSecond >= 0.98 * o.Rate && f.Errors == 0;
@@ -171,6 +174,16 @@ public static class Markdown
         L($"**The HTTP floor of this machine** — right after the throughput run, on the same server with the same {r.Clients} clients, {r.FloorGet.Seconds:0} s each of requests that store nothing: `GET /open311/v2/discovery.json` (answered from memory) and the same intake POST with an unknown `api_key` (the form is read and the key checked, then 403 with Open311's error list). What separates them from the throughput row above is routing, the case, its report and the first event of its chain written in one transaction. \"vs pgbench\" is requests per second over pgbench's tps:");
         L("");
         RunTable([r.FloorGet, r.FloorRefused], L, pgbenchTps: p.Tps);
+        L("");
+        var (w, rd) = (r.IntakeRows, r.IntakeReads);
+        L($"**What PostgreSQL alone can write** — after both server runs, pgbench stores the intake's rows on the server's database itself (its tables, indexes and foreign keys): each transaction copies {r.Clients} cases the intake stored, with the first report and first event of each, as new cases (new ids, keys, tokens and idempotency keys), one prepared `WITH … INSERT … SELECT` statement per transaction. {r.Clients} cases per transaction is the most that {r.Clients} clients, each waiting for its answer, can put into one group commit. The second row reads the same rows without writing them; its cost per case is taken off the first, so what is left is a lower bound on what storing a new case costs PostgreSQL:");
+        L("");
+        L("| Run | Clients | Seconds | tps | Cases/s | vs pgbench single-row tps | PostgreSQL CPU per case | CPU: machine busy / PostgreSQL / pgbench / other |");
+        L("|---|---|---|---|---|---|---|---|");
+        foreach (var (name, x) in new[] { ("store the rows", w), ("only read the rows copied", rd) })
+            L($"| {name} | {x.Clients} | {x.Seconds} | {F(x.Tps)} | {F(x.Tps * r.Clients)} | {F(x.Tps * r.Clients / p.Tps, "0.00")}× | {F(x.PostgresCores / (x.Tps * r.Clients) * 1000, "0.000")} ms | {x.MachineBusy:P0} / {F(x.PostgresCores, "0.00")} / {F(x.PgbenchCores, "0.00")} / {F(x.OtherCores, "0.00")} cores |");
+        L("");
+        L($"**The ceiling this implies.** Storing a new case costs PostgreSQL at least {F(r.PostgresCoresPerCase * 1000, "0.000")} ms of CPU here, and a refused intake POST costs the server and the load generator {F(r.HttpCoresPerRequest * 1000, "0.000")} ms (the floor row above). Even if the server did nothing beyond that HTTP floor (no validation, routing, case or COPY of its own), these {Environment.ProcessorCount} cores could take at most {F(r.Ceiling, "0")} new cases/s at {r.Clients} clients: {F(r.Ceiling / p.Tps, "0.00")}× pgbench's single-row tps, against the goal of 0.5×. The intake measured above reached {F(r.Throughput.OkPerSecond / r.Ceiling, "0.00")} of that ceiling.");
         L("");
         L($"**Latency at a fixed rate** — server restarted with the default intake settings (duplicate merging on: 30 m / 72 h); open loop: request *i* is sent at *start + i / {o.Rate} s* regardless of earlier answers; {o.WarmupSeconds} s closed-loop warm-up ({o.Clients} clients), then {r.FixedRate.Seconds:0.0} s. \"From schedule\" counts from when a request was due, so any stall of the load generator or server shows up.");
         L("");

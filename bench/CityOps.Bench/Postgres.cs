@@ -88,23 +88,90 @@ public static partial class Postgres
     /// </summary>
     public static async Task<PgbenchResult> RunPgbenchAsync(BenchOptions o, string database)
     {
-        var pgbench = FindPgbench(o.Pgbench);
         var b = Builder(o.Pg!, database);
         await ExecAsync(b.ConnectionString,
             "CREATE TABLE bench_rows(id bigserial primary key, payload text, created_at timestamptz default now())");
-        var script = Path.Combine(Path.GetTempPath(), $"cityops-pgbench-{Environment.ProcessId}.sql");
         // A payload about the size of a report's description.
-        await File.WriteAllTextAsync(script,
-            "INSERT INTO bench_rows(payload) VALUES ('路灯不亮，晚上很黑，请尽快维修 - street light out near the bus stop');\n");
-        var threads = Math.Min(2, o.Clients);
-        var args = new List<string> { "-n", "-f", script, "-c", o.Clients.ToString(CultureInfo.InvariantCulture), "-j", threads.ToString(CultureInfo.InvariantCulture),
-            "-T", o.Seconds.ToString(CultureInfo.InvariantCulture), "-h", b.Host ?? "127.0.0.1", "-p", b.Port.ToString(CultureInfo.InvariantCulture) };
+        return await RunScriptAsync(o, database,
+            "INSERT INTO bench_rows(payload) VALUES ('路灯不亮，晚上很黑，请尽快维修 - street light out near the bus stop');\n",
+            o.Clients, o.Seconds, prepared: false, "SELECT count(*) FROM bench_rows");
+    }
+
+    /// <summary>
+    /// What PostgreSQL alone can do of the intake's own writing: pgbench transactions that each store
+    /// <paramref name="batch"/> new cases the way the intake's group commit does — case, report and first
+    /// event of each, by INSERT … SELECT, in one transaction — on the server's own database, tables,
+    /// indexes and foreign keys. The rows are copies of cases the intake stored (new keys, tokens and
+    /// idempotency keys), so nothing of HTTP, routing or the server's encoding is in it. The second
+    /// result is the same statement's reading of those rows alone, without writing them, so that its
+    /// cost can be taken off: what is left is a lower bound on what storing a case costs PostgreSQL.
+    /// </summary>
+    public static async Task<(PgbenchResult Writes, PgbenchResult Reads)> RunIntakeRowsAsync(BenchOptions o, string database, int batch, int clients, int seconds)
+    {
+        var conn = Builder(o.Pg!, database).ConnectionString;
+        async Task<string[]> Columns(string table)
+        {
+            await using var c = new NpgsqlConnection(conn);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = @t ORDER BY ordinal_position", c);
+            cmd.Parameters.AddWithValue("t", table);
+            var names = new List<string>();
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+            return names.Count > 0 ? [.. names] : throw new BenchException($"no table {table} in {database}");
+        }
+        static string Insert(string table, string[] columns, string alias, Dictionary<string, string> set) =>
+            $"INSERT INTO \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) SELECT {string.Join(", ", columns.Select(c => set.TryGetValue(c, out var v) ? v : $"{alias}.\"{c}\""))}";
+        var maxId = await ScalarAsync<long>(conn, "SELECT max(\"Id\") FROM \"Cases\"");
+        if (maxId < batch * 2) throw new BenchException($"too few cases in {database} to copy from");
+        var cases = Insert("Cases", await Columns("Cases"), "src", new() { ["Id"] = "src.nid", ["Key"] = "gen_random_uuid()" });
+        var reports = Insert("Reports", await Columns("Reports"), "x", new()
+        {
+            ["Id"] = "nextval(pg_get_serial_sequence('\"Reports\"', 'Id'))", ["CaseId"] = "src.nid", ["ExternalId"] = "NULL",
+            ["IdempotencyKey"] = "md5(random()::text)", ["Token"] = "gen_random_uuid()",
+        });
+        var events = Insert("CaseEvents", await Columns("CaseEvents"), "x", new() { ["Id"] = "nextval(pg_get_serial_sequence('\"CaseEvents\"', 'Id'))", ["CaseId"] = "src.nid" });
+        var source = $"""SELECT s.*, nextval(pg_get_serial_sequence('"Cases"', 'Id')) AS nid FROM "Cases" s WHERE s."Id" > :t AND s."Id" <= :t + {batch}""";
+        const string report = "src CROSS JOIN LATERAL (SELECT * FROM \"Reports\" f WHERE f.\"CaseId\" = src.\"Id\" ORDER BY f.\"Id\" LIMIT 1) x";
+        const string firstEvent = "src JOIN \"CaseEvents\" x ON x.\"CaseId\" = src.\"Id\" AND x.\"Seq\" = 1";
+        var writes = await RunScriptAsync(o, database, $"""
+            \set t random(1, {maxId - batch})
+            BEGIN;
+            WITH src AS MATERIALIZED ({source}),
+            c AS ({cases} FROM src RETURNING 1),
+            r AS ({reports} FROM {report} RETURNING 1),
+            e AS ({events} FROM {firstEvent} RETURNING 1)
+            SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM r), (SELECT count(*) FROM e);
+            COMMIT;
+
+            """, clients, seconds, prepared: true, "SELECT count(*) FROM \"Cases\"");
+        var reads = await RunScriptAsync(o, database, $"""
+            \set t random(1, {maxId - batch})
+            WITH src AS MATERIALIZED ({source.Replace("nextval(pg_get_serial_sequence('\"Cases\"', 'Id'))", "0::bigint", StringComparison.Ordinal)})
+            SELECT (SELECT count(*) FROM src), (SELECT count(*) FROM {report}), (SELECT count(*) FROM {firstEvent});
+
+            """, clients, seconds, prepared: true, "SELECT count(*) FROM \"Cases\"");
+        return (writes, reads);
+    }
+
+    /// <summary>Runs pgbench with a script, measuring the CPU of PostgreSQL, pgbench and anything else.</summary>
+    private static async Task<PgbenchResult> RunScriptAsync(BenchOptions o, string database, string scriptText, int clients, int seconds, bool prepared, string countSql)
+    {
+        var pgbench = FindPgbench(o.Pgbench);
+        var b = Builder(o.Pg!, database);
+        var script = Path.Combine(Path.GetTempPath(), $"cityops-pgbench-{Environment.ProcessId}.sql");
+        await File.WriteAllTextAsync(script, scriptText);
+        var threads = Math.Min(2, clients);
+        var args = new List<string> { "-n", "-f", script, "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", threads.ToString(CultureInfo.InvariantCulture),
+            "-T", seconds.ToString(CultureInfo.InvariantCulture), "-h", b.Host ?? "127.0.0.1", "-p", b.Port.ToString(CultureInfo.InvariantCulture) };
+        if (prepared) args.InsertRange(1, ["-M", "prepared"]);
         if (!string.IsNullOrEmpty(b.Username)) args.AddRange(["-U", b.Username]);
         args.Add(database);
 
         var version = (await RunAsync(pgbench, ["--version"], null)).Output.Trim();
         await ProcCpu.WaitQuietAsync(0.25, o.QuietWaitSeconds);
-        Log.Info($"pgbench: {string.Join(' ', args)} ({o.Seconds} s)");
+        Log.Info($"pgbench: {string.Join(' ', args)} ({seconds} s)");
         var cpu0 = CpuSample.Take();
         var tracker = ProcTracker.StartAll();
         var started = Stopwatch.GetTimestamp();
@@ -128,10 +195,10 @@ public static partial class Postgres
         var latency = Match(LatencyRegex(), output) ?? double.NaN;
         var processed = (long)(Match(ProcessedRegex(), output) ?? 0);
         var failed = (long)(Match(FailedRegex(), output) ?? 0);
-        var rows = await ScalarAsync<long>(b.ConnectionString, "SELECT count(*) FROM bench_rows");
+        var rows = await ScalarAsync<long>(b.ConnectionString, countSql);
         var shown = $"pgbench {string.Join(' ', args.Select(a => a == script ? "script.sql" : a))}";
         Log.Info($"pgbench: tps {tps:0.0}, latency avg {latency:0.00} ms, {processed} transactions, {rows} rows, machine CPU {busy:P0} (postgres {pgCores:0.00}, pgbench {pgbenchCores:0.00}, other {other:0.00} cores)");
-        return new PgbenchResult(o.Clients, threads, o.Seconds, tps, latency, processed, failed, rows, busy, pgCores, pgbenchCores, other, otherTop, shown, version);
+        return new PgbenchResult(clients, threads, seconds, tps, latency, processed, failed, rows, busy, pgCores, pgbenchCores, other, otherTop, shown, version);
     }
 
     private static double? Match(Regex r, string text)
