@@ -29,6 +29,9 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
     /// <summary>Transactions that stored more than one new case, and the cases they stored (since start).</summary>
     public (long Batches, long Cases) Shared => (Interlocked.Read(ref _batches), Interlocked.Read(ref _batchedCases));
 
+    /// <summary>New cases waiting for a writer (not counting the batches being written).</summary>
+    public int Queued => _queue.Reader.Count;
+
     /// <summary>How many transactions may be writing at once: one on SQLite (one writer per file), else the option.</summary>
     public int Concurrency => IsPostgres ? Math.Max(1, options.Value.WriteConcurrency) : 1;
 
