@@ -28,14 +28,16 @@ public sealed record IntakeResult(
     string PostgresInfo, string Database, PgbenchResult Pgbench, HttpRun ThroughputWarmup, HttpRun Throughput, HttpRun FixedRateWarmup, HttpRun FixedRate,
     HttpRun MergeThroughput, double FirstRequestMs, double FirstRequestAfterRestartMs,
     IReadOnlyList<RowCheck> Rows, int ServiceCodes, int PointPool, double StartupSeconds, double RestartSeconds,
-    long ServerPeakRss, IReadOnlyList<string> ServerProblems, string ServerLog, int Clients, HttpRun FloorGet, HttpRun FloorRefused, PgbenchResult IntakeRows, PgbenchResult IntakeReads)
+    long ServerPeakRss, IReadOnlyList<string> ServerProblems, string ServerLog, int Clients, HttpRun FloorGet, HttpRun FloorRefused, PgbenchResult IntakeRows, PgbenchResult IntakeReads, double IntakeCasesPerTransaction)
 {
     /// <summary>
-    /// Cores of PostgreSQL per new case when it alone writes the intake's rows in batches of <see cref="Clients"/>,
+    /// Cores of PostgreSQL per new case when it alone writes the intake's rows in batches of (up to) <see cref="Clients"/>,
     /// less what reading the rows they were copied from cost it.
     /// </summary>
-    public double PostgresCoresPerCase =>
-        IntakeRows.PostgresCores / (IntakeRows.Tps * Clients) - IntakeReads.PostgresCores / (IntakeReads.Tps * Clients);
+    public double PostgresCoresPerCase => CoresPerCase(IntakeRows) - CoresPerCase(IntakeReads);
+
+    /// <summary>Cores of PostgreSQL per case copied in one of the intake-rows pgbench runs.</summary>
+    public double CoresPerCase(PgbenchResult run) => run.PostgresCores / (run.Tps * IntakeCasesPerTransaction);
 
     /// <summary>Cores of server and load generator per refused intake POST: the HTTP path alone, nothing stored.</summary>
     public double HttpCoresPerRequest => (FloorRefused.ServerCores + FloorRefused.BenchCores) / FloorRefused.RequestsPerSecond;
@@ -152,14 +154,14 @@ public static class IntakeBench
 
             // 4. What PostgreSQL alone can do of the intake's writing: its rows, in the largest batches these clients can form.
             Log.Info($"intake: PostgreSQL alone writing the intake's rows, {o.Clients} cases per transaction");
-            var (intakeRows, intakeReads) = await Postgres.RunIntakeRowsAsync(o, serverDb, o.Clients, 2 * Environment.ProcessorCount, Math.Max(5, o.Seconds / 2));
+            var (intakeRows, intakeReads, casesPerTransaction) = await Postgres.RunIntakeRowsAsync(o, serverDb, o.Clients, 2 * Environment.ProcessorCount, Math.Max(5, o.Seconds / 2));
 
             foreach (var r in rows)
                 Log.Info($"intake: rows [{r.Phase}]: Reports +{r.ReportsDelta} vs {r.Responses201} × 201 ({(r.ReportsMatch ? "match" : "MISMATCH")}), Cases +{r.CasesDelta} vs {r.NewCaseIds} new case ids ({(r.CasesMatch ? "match" : "MISMATCH")})");
             if (problems.Count > 0) Log.Info($"intake: the server logged {problems.Count} warnings/errors; first: {problems[0]}");
 
             return new IntakeResult(pgInfo, serverDb, pgbench, warm1, throughput, warm2, fixedRate, mergeThroughput, firstRequest1, firstRequest2, rows, load.Codes.Length, points.Lon.Length,
-                startup.TotalSeconds, restart.TotalSeconds, peakRss, problems, logPath, o.Clients, floorGet, floorRefused, intakeRows, intakeReads);
+                startup.TotalSeconds, restart.TotalSeconds, peakRss, problems, logPath, o.Clients, floorGet, floorRefused, intakeRows, intakeReads, casesPerTransaction);
         }
         finally
         {
