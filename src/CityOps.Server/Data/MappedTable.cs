@@ -3,8 +3,26 @@ using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace CityOps.Server.Data;
 
-/// <summary>One column as the EF Core model maps it, with a reader that applies the property's value converter.</summary>
-internal sealed record MappedColumn(string Name, string DataType, Func<object, object?> Read);
+/// <summary>
+/// One column as the EF Core model maps it: its store type, the CLR type of the values written to
+/// it (after the property's value converter), and a reader that applies that converter.
+/// </summary>
+internal sealed record MappedColumn(string Name, string DataType, Type ProviderType, Func<object, object?> Read)
+{
+    /// <summary>PostgreSQL's type as Npgsql's enum, which it resolves faster than the name; null for a type not listed here.</summary>
+    public NpgsqlTypes.NpgsqlDbType? NpgsqlType => DataType switch
+    {
+        "bigint" => NpgsqlTypes.NpgsqlDbType.Bigint,
+        "integer" => NpgsqlTypes.NpgsqlDbType.Integer,
+        "boolean" => NpgsqlTypes.NpgsqlDbType.Boolean,
+        "double precision" => NpgsqlTypes.NpgsqlDbType.Double,
+        "character varying" => NpgsqlTypes.NpgsqlDbType.Varchar,
+        "text" => NpgsqlTypes.NpgsqlDbType.Text,
+        "timestamp with time zone" => NpgsqlTypes.NpgsqlDbType.TimestampTz,
+        "uuid" => NpgsqlTypes.NpgsqlDbType.Uuid,
+        _ => null,
+    };
+}
 
 /// <summary>
 /// An entity's table and columns as the EF Core model maps them (its owned types' columns
@@ -44,7 +62,8 @@ internal sealed record MappedTable(string Name, MappedColumn[] Columns)
                 var dataType = mapping.Column.StoreType;
                 var bracket = dataType.IndexOf('(', StringComparison.Ordinal);
                 if (bracket > 0) dataType = dataType[..bracket].TrimEnd();
-                columns.Add(new MappedColumn(mapping.Column.Name, dataType, row =>
+                var providerType = converter?.ProviderClrType ?? property.ClrType;
+                columns.Add(new MappedColumn(mapping.Column.Name, dataType, Nullable.GetUnderlyingType(providerType) ?? providerType, row =>
                 {
                     if (owner(row) is not { } instance) return null;
                     var value = getter.GetClrValue(instance);

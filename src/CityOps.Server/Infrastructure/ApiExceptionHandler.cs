@@ -70,14 +70,27 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         return false;
     }
 
-    /// <summary>Whether the failure came while PostgreSQL was committing: it may have committed before the client gave up.</summary>
+    /// <summary>
+    /// Whether the failure came while PostgreSQL was committing (an explicit COMMIT, or a statement
+    /// that is its own transaction whose cancel went unanswered): it may have committed before the client gave up.
+    /// </summary>
     public static bool InCommit(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException)
-            if (x.StackTrace?.Contains("NpgsqlTransaction.Commit", StringComparison.Ordinal) == true)
+            if (x is OutcomeUnknownException || x.StackTrace?.Contains("NpgsqlTransaction.Commit", StringComparison.Ordinal) == true)
                 return true;
         return false;
     }
+}
+
+/// <summary>
+/// A statement that was its own transaction ran out of time and the database did not answer the
+/// cancel: it may still have committed, so what it wrote may or may not be stored. Wraps the timeout.
+/// </summary>
+public sealed class OutcomeUnknownException(Exception inner) : Exception(inner.Message, inner)
+{
+    /// <summary>Whether a timeout left the connection broken, so that the statement's outcome cannot be known.</summary>
+    public static bool Unknown(Npgsql.NpgsqlConnection connection) => connection.FullState != System.Data.ConnectionState.Open;
 }
 
 /// <summary>A rule violation with its HTTP status; thrown from services, mapped by <see cref="ApiExceptionHandler"/>.</summary>

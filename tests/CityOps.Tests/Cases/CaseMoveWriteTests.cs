@@ -29,7 +29,7 @@ public sealed class CaseMoveWriteTests
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
         var model = db.Model;
-        var refs = await CaseCopyTests.ReferencesAsync(db, ct);
+        var refs = await CaseBatchWriteTests.ReferencesAsync(db, ct);
         void Refer(Case c) => (c.ChannelId, c.CategoryId, c.ConditionId, c.AssignedUnitId, c.CellId) =
             (refs.Channel, refs.Condition.Category, refs.Condition.Condition, refs.Unit, refs.Cell);
 
@@ -38,7 +38,7 @@ public sealed class CaseMoveWriteTests
         for (var i = 0; i < 2; i++)
         {
             var c = new Case { Description = "" };
-            CaseCopyTests.Fill(c, model.FindEntityType(typeof(Case))!, new Random(1));
+            CaseBatchWriteTests.Fill(c, model.FindEntityType(typeof(Case))!, new Random(1));
             Refer(c);
             (c.Key, c.Version, c.LastEventSeq, c.LastEventHash) = (Guid.NewGuid(), 3, 0, "");
             CaseChain.Append(c, new CaseEvent { Action = "report", ToState = CaseState.Reported, PrevHash = "", Hash = "", At = DateTimeOffset.UtcNow });
@@ -47,7 +47,7 @@ public sealed class CaseMoveWriteTests
             ids[i] = c.Id;
         }
         var file = new Attachment { Sha256 = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), ContentType = "" };
-        CaseCopyTests.Fill(file, model.FindEntityType(typeof(Attachment))!, new Random(2));
+        CaseBatchWriteTests.Fill(file, model.FindEntityType(typeof(Attachment))!, new Random(2));
         db.Attachments.Add(file);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
@@ -57,11 +57,11 @@ public sealed class CaseMoveWriteTests
         {
             var c = byStatement ? await db.Cases.AsNoTracking().SingleAsync(x => x.Id == id, ct) : await db.Cases.SingleAsync(x => x.Id == id, ct);
             var (key, version, seq, tip) = (c.Key, c.Version, c.LastEventSeq, c.LastEventHash);
-            CaseCopyTests.Fill(c, model.FindEntityType(typeof(Case))!, new Random(7));
+            CaseBatchWriteTests.Fill(c, model.FindEntityType(typeof(Case))!, new Random(7));
             Refer(c);
             (c.Key, c.Version, c.LastEventSeq, c.LastEventHash) = (key, version + 1, seq, tip);
             var e = new CaseEvent { Action = "", PrevHash = "", Hash = "" };
-            CaseCopyTests.Fill(e, model.FindEntityType(typeof(CaseEvent))!, new Random(8));
+            CaseBatchWriteTests.Fill(e, model.FindEntityType(typeof(CaseEvent))!, new Random(8));
             e.IdempotencyKey = $"write-{Guid.NewGuid():N}";
             CaseChain.Append(c, e);
             db.Add(Filled(new Notification { Kind = "", Text = "", CaseId = id }, 9));
@@ -75,7 +75,7 @@ public sealed class CaseMoveWriteTests
         T Filled<T>(T row, int seed) where T : class
         {
             var keep = typeof(T).GetProperties().Where(p => p.Name is "Key" or "CaseId").ToDictionary(p => p, p => p.GetValue(row));
-            CaseCopyTests.Fill(row, model.FindEntityType(typeof(T))!, new Random(seed));
+            CaseBatchWriteTests.Fill(row, model.FindEntityType(typeof(T))!, new Random(seed));
             foreach (var (p, v) in keep) p.SetValue(row, v);
             return row;
         }
@@ -87,7 +87,7 @@ public sealed class CaseMoveWriteTests
         // Each case's own: unique keys, the case it belongs to and the hashes, which cover the case's key.
         HashSet<string> own = ["Key", "CaseId", "IdempotencyKey", "Hash", "PrevHash", "LastEventHash"];
         var compared = 0;
-        void Same(object expected, object actual, IEntityType type) => compared += CaseCopyTests.SameColumns(expected, actual, type, own, "the statement");
+        void Same(object expected, object actual, IEntityType type) => compared += CaseBatchWriteTests.SameColumns(expected, actual, type, own, "the statement");
         async Task<(Case Case, CaseEvent Event, Notification Note, OutboxMessage Out, SupervisionOrder Order, int Links)> Read(long id) => (
             await db.Cases.AsNoTracking().SingleAsync(c => c.Id == id, ct),
             await db.CaseEvents.AsNoTracking().SingleAsync(e => e.CaseId == id && e.Seq == 2, ct),

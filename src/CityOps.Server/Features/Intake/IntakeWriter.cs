@@ -10,8 +10,8 @@ namespace CityOps.Server.Features.Intake;
 /// Group commit for new cases. Reports that arrive together are written together: each writer
 /// takes every new case waiting (up to <see cref="IntakeOptions.WriteBatchSize"/>) and stores them
 /// — each with its report, photos and first event — in one transaction, so a busy intake pays one
-/// commit for many cases instead of one each. On PostgreSQL the batch goes by binary COPY, one per
-/// table (<see cref="CaseCopy"/>); on SQLite through SaveChanges. A request is answered only after
+/// commit for many cases instead of one each. On PostgreSQL the batch is one statement that is its
+/// own transaction (<see cref="CaseBatchWrite"/>); on SQLite it goes through SaveChanges. A request is answered only after
 /// the transaction holding its case has committed. When a batch fails (a repeated message caught by
 /// a unique index, say) nothing of it stays: its cases are written again one by one, so only the
 /// report at fault gets the error and every other one is stored.
@@ -23,7 +23,7 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
 
     private readonly System.Threading.Channels.Channel<Pending> _queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new System.Threading.Channels.UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private Task[] _writers = [];
-    private CaseCopy? _copy;
+    private CaseBatchWrite? _write;
     private long _batches, _batchedCases;
 
     /// <summary>Transactions that stored more than one new case, and the cases they stored (since start).</summary>
@@ -124,20 +124,24 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
 
     private async Task WriteBatchAsync(List<Pending> batch)
     {
-        if (batch.Count > 1)
+        // On PostgreSQL even a batch of one goes by the batch's statement: one round trip, where SaveChanges takes two.
+        if (batch.Count > 1 || IsPostgres)
         {
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
-                if (IsPostgres) await CopyAsync(db, batch);
+                if (IsPostgres) await InsertAsync(db, batch);
                 else
                 {
                     foreach (var p in batch) db.Cases.Add(p.Case);
                     await db.SaveChangesAsync(CancellationToken.None);
                 }
-                Interlocked.Increment(ref _batches);
-                Interlocked.Add(ref _batchedCases, batch.Count);
+                if (batch.Count > 1)
+                {
+                    Interlocked.Increment(ref _batches);
+                    Interlocked.Add(ref _batchedCases, batch.Count);
+                }
                 foreach (var p in batch) p.Done.TrySetResult();
                 return;
             }
@@ -151,17 +155,14 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
         foreach (var p in batch) await WriteEachAsync(p);
     }
 
-    /// <summary>PostgreSQL: the batch by binary COPY (<see cref="CaseCopy"/>) in one transaction.</summary>
-    private async Task CopyAsync(CityOpsDb db, List<Pending> batch)
+    /// <summary>PostgreSQL: the batch in one statement (<see cref="CaseBatchWrite"/>), its own transaction.</summary>
+    private async Task InsertAsync(CityOpsDb db, List<Pending> batch)
     {
-        _copy ??= CaseCopy.For(db.Model);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        _write ??= CaseBatchWrite.For(db.Model);
         await db.Database.OpenConnectionAsync();
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync();
-            await _copy.WriteAsync(connection, batch.ConvertAll(p => p.Case), CancellationToken.None);
-            await transaction.CommitAsync();
+            await _write.WriteAsync((NpgsqlConnection)db.Database.GetDbConnection(), batch.ConvertAll(p => p.Case), CancellationToken.None);
         }
         finally
         {

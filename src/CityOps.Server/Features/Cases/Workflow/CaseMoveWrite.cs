@@ -8,7 +8,6 @@ using CityOps.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace CityOps.Server.Features.Cases.Workflow;
 
@@ -78,18 +77,23 @@ internal sealed class CaseMoveWrite
         {
             await using var command = new NpgsqlCommand(sql, (NpgsqlConnection)db.Database.GetDbConnection());
             if (db.Database.GetCommandTimeout() is { } timeout) command.CommandTimeout = timeout;
-            foreach (var column in _set) Add(command, column.DataType, column.Read(c));
-            Add(command, "bigint", c.Id);
-            Add(command, "integer", checkedVersion);
+            foreach (var column in _set) Add(command, column, column.Read(c));
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = c.Id });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = checkedVersion });
             foreach (var (table, row) in rows)
                 foreach (var column in table.Columns)
-                    Add(command, column.DataType, column.Read(row));
+                    Add(command, column, column.Read(row));
             if (await command.ExecuteScalarAsync(ct) is not 1L)
                 throw new DbUpdateConcurrencyException(Messages.Get("ConcurrentChange"));
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw new DbUpdateException(ex.MessageText, ex);
+        }
+        catch (NpgsqlException ex) when (ex.InnerException is TimeoutException && OutcomeUnknownException.Unknown((NpgsqlConnection)db.Database.GetDbConnection()))
+        {
+            // The statement is its own transaction and the database did not answer the cancel: it may yet commit.
+            throw new OutcomeUnknownException(ex);
         }
         finally
         {
@@ -98,27 +102,13 @@ internal sealed class CaseMoveWrite
         db.ChangeTracker.Clear();
     }
 
-    private static void Add(NpgsqlCommand command, string dataType, object? value)
+    private static void Add(NpgsqlCommand command, MappedColumn column, object? value)
     {
         var parameter = new NpgsqlParameter { Value = value ?? DBNull.Value };
-        // The enum is resolved faster than the name, which Npgsql would parse for every parameter of every move.
-        if (DbType(dataType) is { } type) parameter.NpgsqlDbType = type;
-        else parameter.DataTypeName = dataType;
+        if (column.NpgsqlType is { } type) parameter.NpgsqlDbType = type;
+        else parameter.DataTypeName = column.DataType;
         command.Parameters.Add(parameter);
     }
-
-    private static NpgsqlDbType? DbType(string dataType) => dataType switch
-    {
-        "bigint" => NpgsqlDbType.Bigint,
-        "integer" => NpgsqlDbType.Integer,
-        "boolean" => NpgsqlDbType.Boolean,
-        "double precision" => NpgsqlDbType.Double,
-        "character varying" => NpgsqlDbType.Varchar,
-        "text" => NpgsqlDbType.Text,
-        "timestamp with time zone" => NpgsqlDbType.TimestampTz,
-        "uuid" => NpgsqlDbType.Uuid,
-        _ => null,
-    };
 
     /// <summary>
     /// The statement for one shape of move: the update, then one insert per table of added rows,

@@ -11,15 +11,15 @@ using Npgsql;
 namespace CityOps.Tests.Intake;
 
 /// <summary>
-/// On PostgreSQL a batch of new cases is written by binary COPY (<see cref="CaseCopy"/>), not by
-/// SaveChanges. The rows must be the same: every mapped property of the case, its clock, reports,
+/// On PostgreSQL a batch of new cases is written by one statement of its own (<see cref="CaseBatchWrite"/>),
+/// not by SaveChanges. The rows must be the same: every mapped property of the case, its clock, reports,
 /// photos and events is filled with its own value, the same graph is written both ways, and both
 /// are read back through EF Core and compared column by column.
 /// </summary>
-public sealed class CaseCopyTests
+public sealed class CaseBatchWriteTests
 {
     [Fact]
-    public async Task A_batch_written_by_COPY_reads_back_exactly_as_one_written_by_SaveChanges()
+    public async Task A_batch_written_by_its_statement_reads_back_exactly_as_one_written_by_SaveChanges()
     {
         if (Databases.PostgresConnection is null) Assert.Skip("CITYOPS_TEST_POSTGRES is not set");
         var app = await CityOpsApp.Shared(Databases.Postgres);
@@ -29,17 +29,12 @@ public sealed class CaseCopyTests
         var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
         var refs = await ReferencesAsync(db, ct);
 
-        // Two cases in one COPY batch (the second with two photos of one report) and the first one again through SaveChanges.
-        var copied = new[] { Graph(db.Model, refs, seed: 1, photos: 1), Graph(db.Model, refs, seed: 2, photos: 2) };
+        // Two cases in one batch (the second with two photos of one report) and the first one again through SaveChanges.
+        var batched = new[] { Graph(db.Model, refs, seed: 1, photos: 1), Graph(db.Model, refs, seed: 2, photos: 2) };
         var saved = Graph(db.Model, refs, seed: 1, photos: 1);
 
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(ct);
-        await using (var transaction = await connection.BeginTransactionAsync(ct))
-        {
-            await CaseCopy.For(db.Model).WriteAsync(connection, copied, ct);
-            await transaction.CommitAsync(ct);
-        }
+        await CaseBatchWrite.For(db.Model).WriteAsync((NpgsqlConnection)db.Database.GetDbConnection(), batched, ct);
         await db.Database.CloseConnectionAsync();
         db.Cases.Add(saved);
         await db.SaveChangesAsync(ct);
@@ -48,25 +43,39 @@ public sealed class CaseCopyTests
         var read = readScope.ServiceProvider.GetRequiredService<CityOpsDb>();
         async Task<Case> Load(long id) => await read.Cases.AsNoTracking().AsSplitQuery()
             .Include(c => c.Reports).Include(c => c.Photos).Include(c => c.Events).SingleAsync(c => c.Id == id, ct);
-        var fromCopy = await Load(copied[0].Id);
+        var fromBatch = await Load(batched[0].Id);
         var fromSave = await Load(saved.Id);
 
-        // The keys the copy handed out are the ones stored, and the rows hang together.
-        Assert.Equal(copied[0].Reports[0].Id, fromCopy.Reports.Single().Id);
-        Assert.Equal(fromCopy.Reports.Single().Id, fromCopy.Photos.Single().ReportId);
-        Assert.Equal(copied[0].Events[0].Id, fromCopy.Events.Single().Id);
-        var second = await Load(copied[1].Id);
+        // The keys the batch handed out are the ones stored, and the rows hang together.
+        Assert.Equal(batched[0].Reports[0].Id, fromBatch.Reports.Single().Id);
+        Assert.Equal(fromBatch.Reports.Single().Id, fromBatch.Photos.Single().ReportId);
+        Assert.Equal(batched[0].Events[0].Id, fromBatch.Events.Single().Id);
+        var second = await Load(batched[1].Id);
         Assert.Equal(2, second.Photos.Count);
         Assert.All(second.Photos, p => Assert.Equal(second.Reports.Single().Id, p.ReportId));
 
-        // Column by column, the copy stored what SaveChanges stored.
+        // Column by column, the batch stored what SaveChanges stored.
         var compared = 0;
-        void Same(object expected, object actual, IEntityType type) => compared += SameColumns(expected, actual, type, Unique, "the copy");
-        Same(fromSave, fromCopy, db.Model.FindEntityType(typeof(Case))!);
-        Same(fromSave.Reports.Single(), fromCopy.Reports.Single(), db.Model.FindEntityType(typeof(Report))!);
-        Same(fromSave.Photos.Single(), fromCopy.Photos.Single(), db.Model.FindEntityType(typeof(CasePhoto))!);
-        Same(fromSave.Events.Single(), fromCopy.Events.Single(), db.Model.FindEntityType(typeof(CaseEvent))!);
+        void Same(object expected, object actual, IEntityType type) => compared += SameColumns(expected, actual, type, Unique, "the batch");
+        Same(fromSave, fromBatch, db.Model.FindEntityType(typeof(Case))!);
+        Same(fromSave.Reports.Single(), fromBatch.Reports.Single(), db.Model.FindEntityType(typeof(Report))!);
+        Same(fromSave.Photos.Single(), fromBatch.Photos.Single(), db.Model.FindEntityType(typeof(CasePhoto))!);
+        Same(fromSave.Events.Single(), fromBatch.Events.Single(), db.Model.FindEntityType(typeof(CaseEvent))!);
         Assert.True(compared > 80, $"only {compared} columns compared");
+
+        // The statement is its own transaction: a batch one row of which a unique key refuses stores nothing.
+        var fresh = Graph(db.Model, refs, seed: 3, photos: 1);
+        var repeat = Graph(db.Model, refs, seed: 4, photos: 0);
+        repeat.Reports[0].IdempotencyKey = batched[1].Reports[0].IdempotencyKey;
+        var casesBefore = await read.Cases.CountAsync(ct);
+        var (reportsBefore, eventsBefore, photosBefore) = (await read.Reports.CountAsync(ct), await read.CaseEvents.CountAsync(ct), await read.CasePhotos.CountAsync(ct));
+        await db.Database.OpenConnectionAsync(ct);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => CaseBatchWrite.For(db.Model).WriteAsync((NpgsqlConnection)db.Database.GetDbConnection(), [fresh, repeat], ct));
+        await db.Database.CloseConnectionAsync();
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, refused.SqlState);
+        Assert.Equal(casesBefore, await read.Cases.CountAsync(ct));
+        Assert.Equal((reportsBefore, eventsBefore, photosBefore), (await read.Reports.CountAsync(ct), await read.CaseEvents.CountAsync(ct), await read.CasePhotos.CountAsync(ct)));
+        Assert.False(await read.Cases.AnyAsync(c => c.Key == fresh.Key, ct));
     }
 
     internal sealed record References(int Channel, (int Category, int Condition) Condition, int Unit, int Cell);
