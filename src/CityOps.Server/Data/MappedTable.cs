@@ -10,7 +10,7 @@ namespace CityOps.Server.Data;
 internal sealed record MappedColumn(string Name, string DataType, Type ProviderType, Func<object, object?> Read)
 {
     /// <summary>PostgreSQL's type as Npgsql's enum, which it resolves faster than the name; null for a type not listed here.</summary>
-    public NpgsqlTypes.NpgsqlDbType? NpgsqlType => DataType switch
+    public NpgsqlTypes.NpgsqlDbType? NpgsqlType { get; } = DataType switch
     {
         "bigint" => NpgsqlTypes.NpgsqlDbType.Bigint,
         "integer" => NpgsqlTypes.NpgsqlDbType.Integer,
@@ -22,6 +22,9 @@ internal sealed record MappedColumn(string Name, string DataType, Type ProviderT
         "uuid" => NpgsqlTypes.NpgsqlDbType.Uuid,
         _ => null,
     };
+
+    /// <summary>The element type of an array of this column's values: nullable for a value type.</summary>
+    public Type ArrayElementType { get; } = ProviderType.IsValueType ? typeof(Nullable<>).MakeGenericType(ProviderType) : ProviderType;
 }
 
 /// <summary>

@@ -49,7 +49,7 @@ public sealed class GroupCommitTests
         Task<(string Key, Dictionary<string, string> Form, string Group, HttpStatusCode StatusCode, string Body)[]> sending;
         // The database is held while the burst arrives: the first batch waits on it and the rest of the
         // burst queues behind it, so that shared transactions do not depend on how fast this machine is.
-        await using (await HoldWritesAsync(app))
+        await using (await WriteHold.StartAsync(app.Provider, app.ConnectionString))
         {
             sending = Task.WhenAll(sends.Select(async s =>
             {
@@ -107,34 +107,6 @@ public sealed class GroupCommitTests
 
         // Some of them shared a transaction.
         Assert.True(after.Cases - before.Cases >= 2, $"no batch of several new cases was written ({before} → {after})");
-    }
-
-    /// <summary>
-    /// Holds off writes to the app's database until disposed: a transaction that locks <c>Cases</c>
-    /// against inserts (PostgreSQL), or holds the write lock of the file (SQLite).
-    /// </summary>
-    private static async Task<IAsyncDisposable> HoldWritesAsync(CityOpsApp app)
-    {
-        System.Data.Common.DbConnection connection = app.Provider == Databases.Postgres
-            ? new NpgsqlConnection(app.ConnectionString)
-            : new Microsoft.Data.Sqlite.SqliteConnection(app.ConnectionString);
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        // SQLite: a write takes the file's write lock, held until the transaction ends.
-        command.CommandText = app.Provider == Databases.Postgres ? "LOCK TABLE \"Cases\" IN EXCLUSIVE MODE" : "DELETE FROM \"Cases\" WHERE 0";
-        await command.ExecuteNonQueryAsync();
-        return new Held(connection, transaction);
-    }
-
-    private sealed class Held(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.RollbackAsync();
-            await connection.DisposeAsync();
-        }
     }
 
     [Fact]

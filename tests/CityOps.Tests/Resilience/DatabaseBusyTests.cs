@@ -37,7 +37,7 @@ public sealed class DatabaseBusyTests
             location = new { lat = at.Lat, lon = at.Lon, coordinateSystem = "WGS84" },
         };
 
-        await using (var hold = await HoldWritesAsync(db, connection))
+        await using (var hold = await WriteHold.StartAsync(db, connection))
         {
             var open311 = await client.PostOpen311Async(form, idempotencyKey: "busy-" + marker);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, open311.StatusCode);
@@ -123,27 +123,5 @@ public sealed class DatabaseBusyTests
         Assert.Equal(HttpStatusCode.Created, (await client.PostOpen311Async(form, idempotencyKey: "commit-" + marker)).StatusCode);
         using var scope = app.Services.CreateScope();
         Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<CityOpsDb>().Reports.CountAsync(r => r.Description.Contains(marker)));
-    }
-
-    /// <summary>Holds the database's write lock (SQLite) or a lock on the case table that lets reads through (PostgreSQL) until disposed.</summary>
-    private static async Task<IAsyncDisposable> HoldWritesAsync(string db, string connection)
-    {
-        if (db == Databases.Postgres)
-        {
-            var pg = new NpgsqlConnection(connection);
-            await pg.OpenAsync();
-            var tx = await pg.BeginTransactionAsync();
-            await using (var cmd = new NpgsqlCommand("LOCK TABLE \"Cases\" IN EXCLUSIVE MODE", pg, tx)) await cmd.ExecuteNonQueryAsync();
-            return new Held(async () => { await tx.RollbackAsync(); await pg.DisposeAsync(); });
-        }
-        var lite = new SqliteConnection(connection);
-        await lite.OpenAsync();
-        await using (var cmd = new SqliteCommand("BEGIN IMMEDIATE", lite)) await cmd.ExecuteNonQueryAsync();
-        return new Held(async () => { await using (var cmd = new SqliteCommand("ROLLBACK", lite)) await cmd.ExecuteNonQueryAsync(); await lite.DisposeAsync(); });
-    }
-
-    private sealed class Held(Func<Task> release) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await release();
     }
 }

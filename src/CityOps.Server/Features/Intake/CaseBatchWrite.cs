@@ -106,8 +106,7 @@ internal sealed class CaseBatchWrite
     /// <summary>One column of a table's rows as a typed array (nullable elements for value types).</summary>
     private static NpgsqlParameter Column(MappedColumn column, IReadOnlyList<object> rows)
     {
-        var element = column.ProviderType.IsValueType ? typeof(Nullable<>).MakeGenericType(column.ProviderType) : column.ProviderType;
-        var values = Array.CreateInstance(element, rows.Count);
+        var values = Array.CreateInstance(column.ArrayElementType, rows.Count);
         for (var i = 0; i < rows.Count; i++) values.SetValue(column.Read(rows[i]), i);
         var parameter = new NpgsqlParameter { Value = values };
         if (column.NpgsqlType is { } type) parameter.NpgsqlDbType = NpgsqlDbType.Array | type;

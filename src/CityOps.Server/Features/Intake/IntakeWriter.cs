@@ -12,9 +12,9 @@ namespace CityOps.Server.Features.Intake;
 /// — each with its report, photos and first event — in one transaction, so a busy intake pays one
 /// commit for many cases instead of one each. On PostgreSQL the batch is one statement that is its
 /// own transaction (<see cref="CaseBatchWrite"/>); on SQLite it goes through SaveChanges. A request
-/// is answered only after the transaction holding its case has committed. When a batch fails (a repeated message caught by
-/// a unique index, say) nothing of it stays: its cases are written again one by one, so only the
-/// report at fault gets the error and every other one is stored.
+/// is answered only after the transaction holding its case has committed. When a batch fails (a
+/// repeated message caught by a unique index, say) nothing of it stays: its cases are written again
+/// one by one, so only the report at fault gets the error and every other one is stored.
 /// </summary>
 public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOptions> options, DatabaseOptions database, ILogger<IntakeWriter> log)
     : IHostedService
