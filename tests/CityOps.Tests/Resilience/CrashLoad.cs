@@ -80,6 +80,27 @@ public sealed class CrashLoad(ServerProcess server, CrashSettings settings, stri
     public IReadOnlyCollection<long> DrivenCases => _drivenCases;
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>Reports and moves acknowledged so far.</summary>
+    public int Acknowledged => _reports.Count(r => r.Acknowledged) + MovesAcknowledged;
+
+    public int MovesAcknowledged => _moves.Count(m => m.Acknowledged);
+
+    /// <summary>
+    /// Waits until the load has got as far as <paramref name="reached"/> says (so a kill never falls
+    /// before a (re)started server has done any work, however slow the machine); false if it has
+    /// not within <paramref name="within"/>.
+    /// </summary>
+    public static async Task<bool> ProgressAsync(Func<bool> reached, TimeSpan within)
+    {
+        var until = DateTime.UtcNow + within;
+        while (!reached())
+        {
+            if (DateTime.UtcNow > until) return false;
+            await Task.Delay(20);
+        }
+        return true;
+    }
+
     /// <summary>Runs until <paramref name="stop"/>; then every client finishes what it has begun (retrying up to <paramref name="finishWithin"/>).</summary>
     public async Task RunAsync(Tokens tokens, TimeSpan finishWithin, CancellationToken stop)
     {

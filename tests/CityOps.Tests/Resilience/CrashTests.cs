@@ -16,6 +16,9 @@ namespace CityOps.Tests.Resilience;
 /// </summary>
 public sealed class CrashTests(ITestOutputHelper output)
 {
+    /// <summary>Reports and moves acknowledged after each start before the next kill may fall.</summary>
+    private const int ProgressBetweenKills = 4;
+
     private static readonly string[] LoopActions = ["claim", "register", "assign", "submit", "confirm", "close", "callback"];
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
@@ -41,7 +44,12 @@ public sealed class CrashTests(ITestOutputHelper output)
             var mean = settings.Seconds / settings.Kills;
             for (var k = 1; k <= settings.Kills; k++)
             {
+                // A random moment, but never before the (re)started server has acknowledged some work:
+                // on a busy machine the first requests after a start are slow.
+                var started = load.Acknowledged;
                 await Task.Delay(TimeSpan.FromSeconds(mean * (0.4 + 1.2 * rng.NextDouble())));
+                Assert.True(await CrashLoad.ProgressAsync(() => load.Acknowledged >= started + ProgressBetweenKills, TimeSpan.FromSeconds(60)),
+                    $"no progress within a minute after start {k}: {load.Acknowledged - started} acknowledged");
                 Assert.False(running.IsCompleted, "the clients stopped early: " + running.Exception);
                 cutInFlight += load.InFlight;
                 server.Kill();
@@ -63,7 +71,10 @@ public sealed class CrashTests(ITestOutputHelper output)
                 }
                 await server.StartAsync();
             }
+            // After the last start the load goes on until the drivers have moved cases again.
+            var moved = load.MovesAcknowledged;
             await Task.Delay(TimeSpan.FromSeconds(1));
+            await CrashLoad.ProgressAsync(() => load.MovesAcknowledged > Math.Max(moved, settings.Drivers), TimeSpan.FromSeconds(60));
         }
         finally
         {
