@@ -42,6 +42,11 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
             limit.CancelAfter(TimeSpan.FromSeconds(5));
             await Leases.ReleaseAsync(scope.ServiceProvider.GetRequiredService<CityOpsDb>(), LeaseName, _holder, clock.GetUtcNow(), limit.Token);
         }
+        catch (ObjectDisposedException)
+        {
+            // The host was torn down before it was stopped: nothing left to give the lease up with.
+            log.LogDebug("The deadline sweeper stopped after its host was disposed; its lease runs out by itself");
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             log.LogWarning(ex, "Giving up the deadline sweeper's lease on stop failed; another instance takes it when it runs out");

@@ -78,8 +78,13 @@ window.cityopsPicker = (() => {
   };
 })();
 
-// The case file's map: the place of one case among the district boundaries.
+// The case file's map: the place of one case among the district boundaries. Called after every
+// render: it draws when the element has no map of this place yet (first render, another case, or an
+// element Blazor replaced) and does nothing otherwise, or when the element is not in the page.
 window.cityopsSpot = (el, o, lat, lon) => {
+  if (!(el instanceof HTMLElement) || !el.isConnected) return;
+  const place = `${lat},${lon}`;
+  if (el._map && el._place === place) return;
   if (el._map) { el._map.remove(); el._map = null; }
   if (el._leaflet_id) delete el._leaflet_id; // an element Blazor reused from an earlier map
   const map = el._map = L.map(el, { maxZoom: 18, minZoom: 8 }).setView([lat, lon], 15);
@@ -90,5 +95,6 @@ window.cityopsSpot = (el, o, lat, lon) => {
       .then(fc => { if (fc) L.geoJSON(fc, { style: { color: level === 'District' ? '#12324f' : '#7a8ca3', weight: level === 'District' ? 2 : 0.8, fill: false } }).addTo(map); });
   }
   L.marker([lat, lon]).addTo(map);
+  el._place = place;
   el.dataset.ready = '1';
 };
