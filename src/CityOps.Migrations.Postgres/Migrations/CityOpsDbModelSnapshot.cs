@@ -22,6 +22,26 @@ namespace CityOps.Migrations.Postgres.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("CityOps.Server.Data.ReferenceStamp", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ReferenceStamps");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Value = 1L
+                        });
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Attachments.Attachment", b =>
                 {
                     b.Property<string>("Sha256")

@@ -17,6 +17,26 @@ namespace CityOps.Migrations.Sqlite.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("CityOps.Server.Data.ReferenceStamp", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ReferenceStamps");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Value = 1L
+                        });
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Attachments.Attachment", b =>
                 {
                     b.Property<string>("Sha256")

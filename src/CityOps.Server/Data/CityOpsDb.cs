@@ -42,6 +42,20 @@ public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbC
     public DbSet<EvaluationScheme> EvaluationSchemes => Set<EvaluationScheme>();
     public DbSet<Features.Cases.Calendar.HolidayYear> HolidayYears => Set<Features.Cases.Calendar.HolidayYear>();
 
+    public DbSet<ReferenceStamp> ReferenceStamps => Set<ReferenceStamp>();
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        ReferenceStamp.Touch(ChangeTracker);
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        ReferenceStamp.Touch(ChangeTracker);
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
     public bool IsSqlite => Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite";
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)

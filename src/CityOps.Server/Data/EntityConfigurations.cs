@@ -276,3 +276,12 @@ internal sealed class HolidayYearConfiguration : IEntityTypeConfiguration<Featur
         e.Property(x => x.UpdatedBy).HasMaxLength(256);
     }
 }
+
+internal sealed class ReferenceStampConfiguration : IEntityTypeConfiguration<ReferenceStamp>
+{
+    public void Configure(EntityTypeBuilder<ReferenceStamp> e)
+    {
+        e.Property(x => x.Id).ValueGeneratedNever();
+        e.HasData(new ReferenceStamp { Id = ReferenceStamp.RowId, Value = 1 });
+    }
+}

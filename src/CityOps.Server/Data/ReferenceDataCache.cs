@@ -28,15 +28,19 @@ public sealed class ReferenceData
 
 /// <summary>
 /// Holds the current <see cref="ReferenceData"/>. Admin edits on this instance invalidate it at
-/// once; other instances pick edits up within <see cref="MaxAge"/> (plus one reload).
+/// once. Edits made on another instance change the <see cref="ReferenceStamp"/>, which this one
+/// reads every <see cref="CheckInterval"/>; it reloads only when the stamp moved, or after
+/// <see cref="MaxAge"/> in case a table was edited outside the application.
 /// </summary>
 public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ReferenceDataCache> log)
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(10);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Entry? _current;
 
-    private sealed record Entry(ReferenceData Data, long LoadedAt);
+    /// <param name="Stamp">The stamp read before the data, so an edit during the load is seen at the next check.</param>
+    private sealed record Entry(ReferenceData Data, long Stamp, long LoadedAt, long CheckedAt);
 
     private int _generation;
 
@@ -48,16 +52,16 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
     }
 
     /// <summary>
-    /// The current data. After an edit here it is reloaded before answering; when it is merely old
-    /// (edits made on another instance), the old data keeps serving while one refresh runs in the
-    /// background, so no request waits for a reload.
+    /// The current data. After an edit here it is reloaded before answering; otherwise the data held
+    /// keeps serving while one check (and, if the stamp moved, one reload) runs in the background,
+    /// so no request waits for it.
     /// </summary>
     public async ValueTask<ReferenceData> GetAsync(CancellationToken ct = default)
     {
         var e = Volatile.Read(ref _current);
         if (e is not null)
         {
-            if (clock.GetElapsedTime(e.LoadedAt) >= MaxAge && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+            if (clock.GetElapsedTime(e.CheckedAt) >= CheckInterval && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
                 _ = RefreshAsync(e);
             return e.Data;
         }
@@ -84,7 +88,11 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
         try
         {
             var generation = Volatile.Read(ref _generation);
-            var fresh = await LoadEntryAsync(CancellationToken.None);
+            Entry fresh;
+            if (clock.GetElapsedTime(seen.LoadedAt) < MaxAge && await ReadStampAsync() == seen.Stamp)
+                fresh = seen with { CheckedAt = clock.GetTimestamp() };
+            else
+                fresh = await LoadEntryAsync(CancellationToken.None);
             if (generation == Volatile.Read(ref _generation))
                 Interlocked.CompareExchange(ref _current, fresh, seen); // an Invalidate meanwhile wins
         }
@@ -98,13 +106,22 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
         }
     }
 
+    private async Task<long> ReadStampAsync()
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await ReferenceStamp.ReadAsync(scope.ServiceProvider.GetRequiredService<CityOpsDb>(), CancellationToken.None);
+    }
+
     private async Task<Entry> LoadEntryAsync(CancellationToken ct)
     {
         var started = clock.GetTimestamp();
         await using var scope = scopes.CreateAsyncScope();
-        var data = await LoadAsync(scope.ServiceProvider.GetRequiredService<CityOpsDb>(), ct);
+        var db = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+        var stamp = await ReferenceStamp.ReadAsync(db, ct);
+        var data = await LoadAsync(db, ct);
         log.LogInformation("Reference data loaded: {Cells} cells in {Elapsed}", data.Routing.CellCount, clock.GetElapsedTime(started));
-        return new Entry(data, clock.GetTimestamp());
+        var now = clock.GetTimestamp();
+        return new Entry(data, stamp, now, now);
     }
 
     public static async Task<ReferenceData> LoadAsync(CityOpsDb db, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CityOps.Server.Data;
 using CityOps.Tests.Support;
@@ -233,6 +234,56 @@ public sealed class TwoInstancesTests(TwoInstances twins, ITestOutputHelper outp
             var audit = await (await admin.GetAsync($"/api/audit/verify?caseId={id}")).JsonAsync();
             Assert.True(audit["intact"]!.GetValue<bool>(), audit.ToJsonString());
             Assert.Equal(7, audit["eventsChecked"]!.GetValue<long>());
+        }
+    }
+
+    [Fact]
+    public async Task A_channel_keyed_on_one_instance_is_accepted_by_the_other_within_seconds_and_refused_there_once_switched_off()
+    {
+        SkipWithoutPostgres();
+        using var admin = await twins.A.SignInAsync("admin");
+        var code = "twin" + Guid.NewGuid().ToString("N")[..6];
+        var created = await admin.PostAsJsonAsync("/api/admin/channels", new { code, nameZh = "双实例测试渠道", nameEn = "Two-instance test channel", sourceType = "Complaint", active = true });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var keyed = await admin.PostAsync($"/api/admin/channels/{code}/key", null);
+        Assert.Equal(HttpStatusCode.OK, keyed.StatusCode);
+        var key = (await keyed.JsonAsync())["apiKey"]!.GetValue<string>();
+
+        // B learns of the edit from the reference stamp (read every 5 s), not from a reload once a
+        // minute: a key rotated or revoked on one instance holds on all of them within seconds.
+        using var b = twins.B.Client();
+        var (accepted, _) = await UntilAsync(b, key, HttpStatusCode.Created);
+        var off = await admin.PutAsJsonAsync($"/api/admin/channels/{code}", new { code, nameZh = "双实例测试渠道", nameEn = "Two-instance test channel", sourceType = "Complaint", active = false });
+        Assert.Equal(HttpStatusCode.OK, off.StatusCode);
+        var (refused, createdMeanwhile) = await UntilAsync(b, key, HttpStatusCode.Forbidden);
+        output.WriteLine($"new key accepted by B after {accepted.TotalSeconds:F1} s, refused after switching off after {refused.TotalSeconds:F1} s");
+        Assert.True(accepted < TimeSpan.FromSeconds(30) && refused < TimeSpan.FromSeconds(30), $"accepted after {accepted}, refused after {refused}");
+
+        await using var data = twins.Data();
+        var channelId = await data.Channels.Where(c => c.Code == code).Select(c => c.Id).SingleAsync();
+        // Each 201 stored one report; the 403s stored nothing.
+        Assert.Equal(1 + createdMeanwhile, await data.Reports.CountAsync(r => r.ChannelId == channelId));
+    }
+
+    /// <summary>
+    /// Posts a report with <paramref name="key"/> to <paramref name="client"/> until it gets
+    /// <paramref name="wanted"/>; how long that took and how many reports were created before.
+    /// </summary>
+    private static async Task<(TimeSpan Took, int Created)> UntilAsync(HttpClient client, string key, HttpStatusCode wanted)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var created = 0;
+        while (true)
+        {
+            Assert.True(Points.TryDequeue(out var at));
+            var form = Api.Report("E0103", at, "双实例渠道 " + Guid.NewGuid().ToString("N"));
+            form["api_key"] = key;
+            using var answer = await client.PostOpen311Async(form);
+            if (answer.StatusCode == wanted) return (clock.Elapsed, created);
+            if (answer.StatusCode == HttpStatusCode.Created) created++;
+            Assert.True(answer.StatusCode is HttpStatusCode.Created or HttpStatusCode.Forbidden, $"{(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"still {(int)answer.StatusCode} after a minute");
+            await Task.Delay(250);
         }
     }
 

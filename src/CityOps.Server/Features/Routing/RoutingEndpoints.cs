@@ -76,8 +76,12 @@ public static class RoutingEndpoints
 
     internal static async Task<Results<NoContent, NotFound>> DeleteAsync(int id, CityOpsDb db, ReferenceDataCache cache, CancellationToken ct)
     {
-        var n = await db.RoutingRules.Where(x => x.Id == id).ExecuteDeleteAsync(ct);
+        // Through SaveChanges, so the reference stamp moves with the deletion.
+        var rule = await db.RoutingRules.FirstOrDefaultAsync(x => x.Id == id, ct);
+        if (rule is null) return TypedResults.NotFound();
+        db.RoutingRules.Remove(rule);
+        await db.SaveChangesAsync(ct);
         cache.Invalidate();
-        return n == 0 ? TypedResults.NotFound() : TypedResults.NoContent();
+        return TypedResults.NoContent();
     }
 }
