@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace CityOps.Tests.Support;
@@ -48,6 +51,9 @@ public static class Browser
     {
         var context = await browser.NewContextAsync(new() { BaseURL = baseUrl.ToString(), ViewportSize = new() { Width = width, Height = height }, Locale = "zh-CN" });
         var page = await context.NewPageAsync();
+        var console = ConsoleLines.GetValue(page, _ => new ConcurrentQueue<string>());
+        page.Console += (_, m) => { if (m.Type is "error" or "warning") console.Enqueue($"{m.Type}: {m.Text}"); };
+        page.PageError += (_, e) => console.Enqueue("page error: " + e);
         page.SetDefaultTimeout(30_000);
         page.SetDefaultNavigationTimeout(60_000);
         await page.GotoAsync("login");
@@ -61,6 +67,28 @@ public static class Browser
     /// <summary>Waits until the interactive circuit is up, so clicks reach the server.</summary>
     public static Task ReadyAsync(this IPage page) =>
         page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
+    /// <summary>The browser console's errors and warnings of each page signed in here.</summary>
+    private static readonly ConditionalWeakTable<IPage, ConcurrentQueue<string>> ConsoleLines = new();
+
+    /// <summary>
+    /// Waits until the page is at <paramref name="url"/>; if it never gets there, fails saying what
+    /// the page showed instead (its alerts, the console's errors) and keeps a screenshot.
+    /// </summary>
+    public static async Task ArrivesAtAsync(this IPage page, Regex url, string what)
+    {
+        try
+        {
+            await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException)
+        {
+            await page.ShotAsync("failed-" + what);
+            var alerts = await page.GetByRole(AriaRole.Alert).AllInnerTextsAsync();
+            var console = ConsoleLines.TryGetValue(page, out var lines) ? lines.TakeLast(20) : [];
+            throw new TimeoutException($"{what}: still at {page.Url}; alerts: [{string.Join(" | ", alerts)}]; console: [{string.Join(" | ", console)}]; screenshot failed-{what}.png");
+        }
+    }
 
     public static Task ShotAsync(this IPage page, string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(Artefacts, name + ".png"), FullPage = true });

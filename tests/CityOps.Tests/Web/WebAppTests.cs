@@ -49,7 +49,7 @@ public sealed class WebAppTests
             await Assertions.Expect(op.GetByTestId($"attach-{earlier}")).ToBeVisibleAsync();
             await op.ShotAsync("intake-desk");
             await op.GetByTestId("save-case").ClickAsync();
-            await op.WaitForURLAsync(new Regex(@"/cases/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+            await op.ArrivesAtAsync(new Regex(@"/cases/\d+$"), "save-case");
             var id = long.Parse(op.Url[(op.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
             Assert.NotEqual(earlier, id);
             await Assertions.Expect(screen.GetByTestId("kpi-reported-today")).ToHaveTextAsync("2"); // no reload
