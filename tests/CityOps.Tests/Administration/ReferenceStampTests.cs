@@ -25,13 +25,13 @@ public sealed class ReferenceStampTests
         await op.MustAsync(id, "register", new { condition = "01" });
         Assert.Equal(start, await StampAsync(app));
 
-        // A refused edit stores nothing, the stamp included.
+        // An edit refused by validation never reaches a save: the stamp stays.
         var admin = await app.SignInAsync("admin");
         var refused = await admin.PutAsJsonAsync("/api/admin/channels/weibo", new { code = "weibo", nameZh = "", nameEn = "", sourceType = "Complaint", active = true });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal(start, await StampAsync(app));
 
-        // An edit of each kind the stamp watches moves it.
+        // A channel edited, a routing rule added and deleted: each moves it.
         var renamed = await admin.PutAsJsonAsync("/api/admin/channels/weibo", new { code = "weibo", nameZh = "微博（改名）", nameEn = "Weibo (renamed)", sourceType = "Complaint", active = true });
         Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
         var afterChannel = await StampAsync(app);
