@@ -82,6 +82,7 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
     }
 
     private int _refreshing;
+    private bool _failing; // written only by the one refresh running
 
     private async Task RefreshAsync(Entry seen)
     {
@@ -95,10 +96,20 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
                 fresh = await LoadEntryAsync(CancellationToken.None);
             if (generation == Volatile.Read(ref _generation))
                 Interlocked.CompareExchange(ref _current, fresh, seen); // an Invalidate meanwhile wins
+            if (_failing)
+            {
+                _failing = false;
+                log.LogInformation("Reference data refresh works again");
+            }
         }
         catch (Exception ex)
         {
-            log.LogError(ex, "Reference data refresh failed; serving the previous data");
+            // Tried again at the next check, not at the next request. While the database stays
+            // out of reach, one error is logged, not one every few seconds.
+            Interlocked.CompareExchange(ref _current, seen with { CheckedAt = clock.GetTimestamp() }, seen);
+            if (_failing) log.LogDebug(ex, "Reference data refresh failed again; serving the previous data");
+            else log.LogError(ex, "Reference data refresh failed; serving the previous data until it works again");
+            _failing = true;
         }
         finally
         {

@@ -43,6 +43,17 @@ public sealed class ReferenceStamp
         stamp.Property(s => s.Value).IsModified = true;
     }
 
+    /// <summary>
+    /// Whether a save failed only because the stamp's row is gone (deleted by hand): then the row is
+    /// to be inserted instead, and the caller saves again. Nothing of the failed save was committed.
+    /// </summary>
+    internal static bool ReinsertIfMissing(DbUpdateConcurrencyException ex)
+    {
+        if (ex.Entries is not [{ Entity: ReferenceStamp, State: EntityState.Modified } entry]) return false;
+        entry.State = EntityState.Added;
+        return true;
+    }
+
     /// <summary>The stamp now (0 on a database that has never had it).</summary>
     public static async Task<long> ReadAsync(CityOpsDb db, CancellationToken ct) =>
         await db.ReferenceStamps.AsNoTracking().Where(s => s.Id == RowId).Select(s => s.Value).FirstOrDefaultAsync(ct);

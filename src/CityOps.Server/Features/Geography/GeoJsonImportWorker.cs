@@ -19,7 +19,10 @@ public sealed class GeoJsonImportQueue
 /// <summary>
 /// Imports a city's real layers from GeoJSON: one level per upload, each feature's code decides
 /// its parent (district 6 digits, subdistrict 9, community 12, cell 15). Features are converted
-/// to WGS-84 and upserted by code; progress is saved as it goes so the job can be watched.
+/// to WGS-84 and upserted by code. The layer is stored in one save once every feature has been
+/// read, so the grid never holds half a layer: a failed import changes no area, and the reference
+/// stamp moves once, so other instances reload the city once rather than at every check while it
+/// runs. Progress is written to the job as it goes (not through SaveChanges), so it can be watched.
 /// </summary>
 public sealed class GeoJsonImportWorker(GeoJsonImportQueue queue, IServiceScopeFactory scopes, ReferenceDataCache cache, TimeProvider clock, ILogger<GeoJsonImportWorker> log)
     : BackgroundService
@@ -86,9 +89,12 @@ public sealed class GeoJsonImportWorker(GeoJsonImportQueue queue, IServiceScopeF
         var digits = job.Level switch { AreaLevel.District => 6, AreaLevel.Subdistrict => 9, AreaLevel.Community => 12, _ => 15 };
         var parentDigits = digits - 3;
         var problems = new List<string>();
+        var seen = new Dictionary<string, Area>(StringComparer.Ordinal); // this layer's areas, saved at the end
         foreach (var f in features)
         {
             job.Processed++;
+            if (job.Processed % 100 == 0)
+                await db.ImportJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.Processed, job.Processed), ct);
             var code = f.Attributes?.Exists(codeProperty) == true ? Convert.ToString(f.Attributes[codeProperty], CultureInfo.InvariantCulture) : null;
             var name = f.Attributes?.Exists(nameProperty) == true ? Convert.ToString(f.Attributes[nameProperty], CultureInfo.InvariantCulture) : code;
             if (code is null || code.Length != digits || !code.All(char.IsAsciiDigit) || f.Geometry is not (Polygon or MultiPolygon))
@@ -107,7 +113,7 @@ public sealed class GeoJsonImportWorker(GeoJsonImportQueue queue, IServiceScopeF
             }
             var geometry = GeometryIo.ToWgs84(f.Geometry, job.CoordinateSystem);
             if (!geometry.IsValid) geometry = NetTopologySuite.Geometries.Utilities.GeometryFixer.Fix(geometry);
-            var area = await db.Areas.FirstOrDefaultAsync(a => a.Code == code, ct);
+            var area = seen.GetValueOrDefault(code) ?? await db.Areas.FirstOrDefaultAsync(a => a.Code == code, ct);
             if (area is null)
             {
                 area = new Area { Code = code, Name = name ?? code, Level = job.Level, Geometry = [] };
@@ -117,14 +123,14 @@ public sealed class GeoJsonImportWorker(GeoJsonImportQueue queue, IServiceScopeF
             else
             {
                 area.Name = name ?? area.Name;
-                job.Updated++;
+                if (!seen.ContainsKey(code)) job.Updated++; // a code repeated in the file is one area
             }
             area.ParentId = parent?.Id;
             area.DistrictId = parent?.Level == AreaLevel.District ? parent.Id : parent?.DistrictId;
             area.SubdistrictId = parent?.Level == AreaLevel.Subdistrict ? parent.Id : parent?.SubdistrictId;
             area.CommunityId = parent?.Level == AreaLevel.Community ? parent.Id : parent?.CommunityId;
             GeometryIo.SetBounds(area, geometry);
-            if (job.Processed % 100 == 0) await db.SaveChangesAsync(ct);
+            seen[code] = area;
         }
         job.Error = problems.Count == 0 ? null : string.Join("\n", problems.Take(50)) + (problems.Count > 50 ? $"\n… (+{problems.Count - 50})" : "");
         await db.SaveChangesAsync(ct);
