@@ -93,6 +93,57 @@ public sealed class DeadlineTests
         Assert.Equal(1, resumed["work"]!["suspensionCount"]!.GetValue<int>());
     }
 
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task After_an_overdue_step_the_next_step_goes_overdue_on_its_own_clock(string db)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, China).ToUniversalTime()); // a Monday
+        await using var app = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        var op = await app.SignInAsync("operator");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "02" }); // handling: 4 working hours, due 15:30
+
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 16, 0, 0, China).ToUniversalTime());
+        await SweepBothAsync(app, app);
+        // The unit returns it: the dispatch step starts a clock of its own, which has warned of nothing.
+        var unit = await app.SignInAsync("department");
+        var returned = await unit.MustAsync(id, "return", new { reason = "非本单位职责" });
+        Assert.Equal("dispatch", returned["deadline"]!["step"]!.GetValue<string>());
+        op = await app.SignInAsync("operator");
+        Assert.DoesNotContain((await (await op.GetAsync("/api/cases?overdue=true&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 9, 16, 0, 0, China).ToUniversalTime()); // a week later, nobody dispatched it
+        await SweepBothAsync(app, app);
+        op = await app.SignInAsync("operator");
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        var overdue = history.Where(e => e!["action"]!.GetValue<string>() == "overdue").Select(e => e!["reason"]!.GetValue<string>()).ToArray();
+        Assert.Equal(["handle", "dispatch"], overdue);
+        using var scope = app.Services.CreateScope();
+        Assert.Equal(2, await scope.ServiceProvider.GetRequiredService<CityOpsDb>().SupervisionOrders.CountAsync(o => o.CaseId == id && o.Automatic));
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_result_confirmed_while_suspended_after_its_deadline_counts_as_late(string db)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, China).ToUniversalTime()); // a Monday
+        await using var app = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "02" }); // handling: 4 working hours, due 15:30
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已更换井盖", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 3, 10, 0, 0, China).ToUniversalTime()); // Tuesday: 6 of 4 hours used
+        (unit, var lead) = (await app.SignInAsync("department"), await app.SignInAsync("shiftlead"));
+        await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认" });
+        Assert.True((await lead.MustAsync(id, "approve"))["deadline"]!["paused"]!.GetValue<bool>());
+        var confirmed = await unit.MustAsync(id, "confirm");
+        Assert.False(confirmed["work"]!["handledOnTime"]!.GetValue<bool>());
+        var history = (await (await unit.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Contains("\"onTime\":false", history.Single(e => e!["action"]!.GetValue<string>() == "confirm")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private static DateTimeOffset Due(System.Text.Json.Nodes.JsonNode c) =>
         DateTimeOffset.Parse(c["deadline"]!["dueAt"]!.GetValue<string>(), CultureInfo.InvariantCulture);
 

@@ -162,6 +162,77 @@ public sealed class WorkflowTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_key_names_one_move_and_a_units_request_goes_with_the_clock_it_was_made_on(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var lead = await app.SignInAsync("shiftlead");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+
+        // The same key for another move is refused, not answered as a repeat of the first.
+        var key = Guid.NewGuid().ToString();
+        Assert.Equal(HttpStatusCode.OK, (await op.MoveAsync(id, "claim", null, key)).StatusCode);
+        var reused = await op.MoveAsync(id, "factcheck", null, key);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.Equal("Idempotency-Key", (await reused.JsonAsync())["field"]!.GetValue<string>());
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Equal(["report", "claim"], history.Select(e => e!["action"]!.GetValue<string>()).ToArray());
+
+        // The unit asks for more time, then returns the case (not its job).
+        await op.MustAsync(id, "register", new { condition = "02" }); // auto-dispatched to the unit
+        await unit.MustAsync(id, "extend", new { value = 2, reason = "需要采购配件" });
+        var returnKey = Guid.NewGuid().ToString();
+        Assert.Equal(HttpStatusCode.OK, (await unit.MoveAsync(id, "return", new { reason = "非本单位职责" }, returnKey)).StatusCode);
+        // Its retry under the same key is answered as the return was, though the case has left its sight.
+        Assert.Equal(HttpStatusCode.NotFound, (await unit.GetAsync($"/api/cases/{id}")).StatusCode);
+        var retried = await unit.MoveAsync(id, "return", new { reason = "非本单位职责" }, returnKey);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal("true", retried.Headers.GetValues("Idempotent-Replayed").Single());
+        // The request went with the clock it was made on: nobody can approve it now, and the unit was told.
+        var file = await (await op.GetAsync($"/api/cases/{id}")).JsonAsync();
+        Assert.Equal("Registered", file["state"]!.GetValue<string>());
+        Assert.Equal("None", file["work"]!["pending"]!.GetValue<string>());
+        Assert.Single(file["history"]!.AsArray(), e => e!["action"]!.GetValue<string>() == "return");
+        Assert.Equal(HttpStatusCode.Conflict, (await lead.MoveAsync(id, "approve")).StatusCode);
+        Assert.Contains((await (await unit.GetAsync("/api/inbox")).JsonAsync()).AsArray(),
+            n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "withdrawn");
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_case_reopened_at_callback_goes_back_to_the_unit_in_its_inbox_and_in_the_public_record(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已更换井盖", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        await op.MustAsync(id, "close", new { closingConditionMet = true });
+
+        // Only a citizen who was reached can have rejected the result, with a rating the scale has.
+        var unreached = await op.MoveAsync(id, "callback", new { reached = false, reopen = true });
+        Assert.Equal(HttpStatusCode.BadRequest, unreached.StatusCode);
+        Assert.Equal("reopen", (await unreached.JsonAsync())["field"]!.GetValue<string>());
+        var offScale = await op.MoveAsync(id, "callback", new { reached = true, satisfaction = 99, effective = true });
+        Assert.Equal(HttpStatusCode.BadRequest, offScale.StatusCode);
+        Assert.Equal("satisfaction", (await offScale.JsonAsync())["field"]!.GetValue<string>());
+
+        var reopened = await op.MustAsync(id, "callback", new { reached = true, satisfaction = "Dissatisfied", effective = false, reopen = true });
+        Assert.Equal("Dispatched", reopened["state"]!.GetValue<string>());
+        Assert.Contains((await (await unit.GetAsync("/api/inbox")).JsonAsync()).AsArray(),
+            n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "reopened");
+        var request = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json?extensions=true"))![0]!;
+        Assert.Equal("open", request["status"]!.GetValue<string>());
+        var last = request["notes"]!.AsArray()[^1]!;
+        Assert.Equal("callback", last["type"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(last["description"]!.GetValue<string>()));
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task An_edited_event_is_named_by_the_audit(string db)
     {
         var app = await CityOpsApp.Shared(db);

@@ -40,8 +40,15 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         // need not be tracked there; SQLite stores it through SaveChanges.
         var statement = db.Database.IsNpgsql() ? CaseMoveWrite.For(db.Model) : null;
         var c = statement is null ? await Tracked.For(db)(db, caseId, ct) : await Untracked.For(db)(db, caseId, ct);
-        if (c is null || !user.CanSee(c)) throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
+        if (c is null) throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
+        if (!user.CanSee(c))
+        {
+            // A retry of a move that took the case out of this user's sight (a unit returning it)
+            // is answered as that move was, not with "no such case".
+            if (key is not null && await ReplayedAsync(caseId, key, rule, user, ct)) return new Result(c, true);
+            throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
+        }
         // A repeat of a move already made is answered as the move was. It is looked for only when
         // the move cannot be made now (a repeat almost always finds the case moved on) or when the
         // unique (case, key) index refuses the write, so a first attempt costs no extra query.
@@ -54,18 +61,27 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         }
         catch (Exception ex) when (key is not null && ex is MoveRefusedException or DbUpdateException)
         {
-            if (!await ReplayedAsync(caseId, key, ct)) throw;
+            if (!await ReplayedAsync(caseId, key, rule, user, ct)) throw;
             return new Result(await db.Cases.AsNoTracking().FirstAsync(x => x.Id == caseId, ct), true);
         }
         signals.Raise();
         return new Result(c, false);
     }
 
-    /// <summary>Whether a move under this key is already in the case's record; forgets whatever the refused attempt changed.</summary>
-    private async Task<bool> ReplayedAsync(long caseId, string key, CancellationToken ct)
+    /// <summary>
+    /// Whether this move by this user is already in the case's record under this key; forgets
+    /// whatever the refused attempt changed. The key used for another move, or by someone else, is
+    /// refused with 422: answering it as a repeat would report a move that was never made.
+    /// </summary>
+    private async Task<bool> ReplayedAsync(long caseId, string key, MoveRule rule, CurrentUser user, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        return await db.CaseEvents.AnyAsync(e => e.CaseId == caseId && e.IdempotencyKey == key, ct);
+        var made = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == caseId && e.IdempotencyKey == key)
+            .Select(e => new { e.Action, e.ActorId }).FirstOrDefaultAsync(ct);
+        if (made is null) return false;
+        if (made.Action != rule.Action || made.ActorId != user.Id)
+            throw new MoveRefusedException(422, Messages.Get("MoveKeyReused"), field: "Idempotency-Key");
+        return true;
     }
 
     private async Task ApplyAsync(Case c, MoveRule rule, string action, MoveInput input, CurrentUser user, string? key, CancellationToken ct)
@@ -89,9 +105,9 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
             ToState = from, Reason = input.Reason?.Trim(), Public = rule.Public, PrevHash = "", Hash = "", IdempotencyKey = key,
         };
         var reference = await cache.GetAsync(ct);
-        var (step, due) = (c.Clock.Step, c.Clock.DueAt);
+        var (step, onTime) = (c.Clock.Step, effects.WithinLimit(c, now));
         var data = await effects.ApplyAsync(rule, c, input, user, e, reference, now, ct);
-        StepEnded(data, step, due, c.Clock.Step, now);
+        StepEnded(data, step, onTime, c.Clock.Step);
         if (attachments.Count > 0) data["attachments"] = attachments.Select(a => a.Sha256).ToList();
         foreach (var (sha, linked) in attachments)
             if (!linked) db.CaseAttachments.Add(new Attachments.CaseAttachment { Sha256 = sha, CaseId = c.Id });
@@ -108,14 +124,14 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
 
     /// <summary>
     /// Records whether the move ended a running step within its limit, so evaluation can count
-    /// on-time registrations, dispatches, checks and handling from the record alone. A paused clock
-    /// has no deadline: time spent suspended is not held against anyone.
+    /// on-time registrations, dispatches, checks and handling from the record alone. Time spent
+    /// suspended is not held against anyone; time used before it is.
     /// </summary>
-    public static void StepEnded(Dictionary<string, object?> data, string? stepBefore, DateTimeOffset? dueBefore, string? stepAfter, DateTimeOffset now)
+    public static void StepEnded(Dictionary<string, object?> data, string? stepBefore, bool withinLimitBefore, string? stepAfter)
     {
         if (stepBefore is null || stepBefore == stepAfter) return;
         data["step"] = stepBefore;
-        data["onTime"] = dueBefore is null || now <= dueBefore;
+        data["onTime"] = withinLimitBefore;
     }
 
     private static void CheckText(MoveInput input)

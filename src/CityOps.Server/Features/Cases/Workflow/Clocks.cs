@@ -29,10 +29,24 @@ public sealed class Clocks(Func<WorkCalendar> calendarInForce, double warningSha
     {
         k.Number++;
         (k.Step, k.Limit, k.Unit, k.SegmentStart, k.UsedBefore, k.Paused) = (step, limit, unit, now, 0, false);
+        // A new step's clock has warned of nothing yet, whatever the last step's did.
+        (k.WarningRaised, k.OverdueRaised) = (false, false);
         Recompute(k);
     }
 
-    public static void Stop(CaseClock k) => (k.Step, k.DueAt, k.WarnAt, k.SegmentStart, k.Paused) = (null, null, null, null, false);
+    public static void Stop(CaseClock k) =>
+        (k.Step, k.DueAt, k.WarnAt, k.SegmentStart, k.Paused, k.WarningRaised, k.OverdueRaised) = (null, null, null, null, false, false, false);
+
+    /// <summary>
+    /// Whether the running step is within its limit now. A paused clock has no deadline, so what
+    /// counts is the time it had used when it was paused.
+    /// </summary>
+    public bool WithinLimit(CaseClock k, DateTimeOffset now)
+    {
+        if (k.Step is null) return true;
+        if (k.Paused) return k.UsedBefore <= Calendar.LimitDuration(k.Limit, k.Unit).TotalHours;
+        return k.DueAt is null || now <= k.DueAt;
+    }
 
     public void Pause(CaseClock k, DateTimeOffset now)
     {

@@ -42,10 +42,10 @@ public sealed partial class MoveEffects
             At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system", FromState = c.State,
             Reason = Messages.Get("AutoDispatched"), Public = true, PrevHash = "", Hash = "",
         };
-        var (step, due) = (c.Clock.Step, c.Clock.DueAt);
+        var (step, onTime) = (c.Clock.Step, clocks.WithinLimit(c.Clock, now));
         Dispatch(c, c.AssignedUnitId, reference, now, e);
         var data = new Dictionary<string, object?>();
-        CaseMoves.StepEnded(data, step, due, c.Clock.Step, now);
+        CaseMoves.StepEnded(data, step, onTime, c.Clock.Step);
         e.Data = data.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(data);
         e.ToState = c.State;
         CaseChain.Append(c, e);
@@ -103,8 +103,11 @@ public sealed partial class MoveEffects
         if (reached)
         {
             c.Satisfaction = input.Satisfaction ?? throw Missing("satisfaction");
+            if (!Enum.IsDefined(c.Satisfaction.Value)) throw new MoveRefusedException(400, Messages.Get("SatisfactionInvalid"), field: "satisfaction");
             c.EffectiveFeedback = input.Effective ?? throw Missing("effective");
         }
+        // Only a citizen who was reached can have rejected the result.
+        else if (input.Reopen == true) throw new MoveRefusedException(400, Messages.Get("ReopenNeedsReach"), field: "reopen");
         data["reached"] = reached;
         data["satisfaction"] = c.Satisfaction?.ToString();
         data["effective"] = c.EffectiveFeedback;

@@ -15,6 +15,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
     public async Task<Dictionary<string, object?>> ApplyAsync(MoveRule rule, Case c, MoveInput input, CurrentUser user, CaseEvent e, ReferenceData reference, DateTimeOffset now, CancellationToken ct)
     {
         var data = new Dictionary<string, object?>();
+        var (clockBefore, stepBefore) = (c.Clock.Number, c.Clock.Step);
         switch (rule.Action)
         {
             case "locate":
@@ -64,7 +65,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 (c.ResultNotes, c.State) = (input.Notes, CaseState.Handled);
                 break;
             case "confirm":
-                (c.State, c.HandledAt, c.HandledOnTime) = (CaseState.Feedback, now, c.Clock.DueAt is null || now <= c.Clock.DueAt);
+                (c.State, c.HandledAt, c.HandledOnTime) = (CaseState.Feedback, now, clocks.WithinLimit(c.Clock, now));
                 Clocks.Stop(c.Clock);
                 break;
             case "rework":
@@ -79,6 +80,12 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 break;
             case "callback":
                 Callback(c, input, reference, now, data);
+                if (c.State != CaseState.Closed)
+                {
+                    // Reopened: the citizen sees it in the public record, the unit in its inbox.
+                    e.Public = true;
+                    e.Reason ??= Messages.Get("CallbackReopened");
+                }
                 break;
             case "extend":
             case "suspend":
@@ -105,8 +112,20 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 notifier.Supervise(c, reference, $"manual:{c.Id}:{c.LastEventSeq + 1}", automatic: false, user.Id, input.Reason, now);
                 break;
         }
+        if (c.Pending != PendingRequest.None && (c.Clock.Number != clockBefore || c.Clock.Step != stepBefore))
+        {
+            // A request to extend or suspend concerns the clock it was made on: when that clock
+            // stops or another starts (the case left the unit, went on to feedback, came back for
+            // rework), nobody may approve it any more. Whoever asked is told.
+            data["withdrawn"] = c.Pending.ToString();
+            notifier.ToUser(c.PendingById, c, "withdrawn", Messages.Format("NoticeWithdrawn", c.Id));
+            (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) = (PendingRequest.None, null, null, null);
+        }
         return data;
     }
+
+    /// <summary>Whether the running step is within its limit now (see <see cref="Clocks.WithinLimit"/>).</summary>
+    public bool WithinLimit(Case c, DateTimeOffset now) => clocks.WithinLimit(c.Clock, now);
 
     /// <summary>Notifications for the people the move concerns, and the public outbox message.</summary>
     public void AfterMove(Case c, CaseEvent e, MoveRule rule, DateTimeOffset now)
@@ -115,6 +134,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
         {
             case "dispatch" or "rework" when c.State == CaseState.Dispatched:
                 notifier.ToUnit(c.AssignedUnitId, c, rule.Action, Messages.Format("NoticeDispatched", c.Id));
+                break;
+            case "callback" when c.State == CaseState.Dispatched:
+                notifier.ToUnit(c.AssignedUnitId, c, "reopened", Messages.Format("NoticeReopened", c.Id));
                 break;
             case "assign":
                 notifier.ToUser(c.HandlerId, c, "assigned", Messages.Format("NoticeAssigned", c.Id));

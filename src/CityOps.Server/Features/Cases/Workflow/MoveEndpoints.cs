@@ -13,8 +13,8 @@ public static class MoveEndpoints
     {
         app.MapPost("/api/cases/{id:long}/{action}", MoveAsync).WithTags("Cases").RequireAuthorization(Policies.Staff)
             .WithSummary("Make a move of the closed loop: " + string.Join(", ", Workflow.Rules.Select(r => r.Action)))
-            .WithDescription("Send Idempotency-Key to make retries safe and `version` (or If-Match) to refuse a move on a stale view. A move that is not allowed now gets 409 with `allowedActions`.")
-            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
+            .WithDescription("Send Idempotency-Key to make retries safe (the same key for another move gets 422) and `version` (or If-Match) to refuse a move on a stale view. A move that is not allowed now gets 409 with `allowedActions`.")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
     }
 
     private static async Task<Results<Ok<CaseViews.MoveOutcome>, ProblemHttpResult>> MoveAsync(
