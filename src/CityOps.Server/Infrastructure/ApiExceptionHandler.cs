@@ -17,7 +17,10 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         var (status, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: 413 } => (413, Messages.Get("BodyTooLarge")),
-            BadHttpRequestException bad => (bad.StatusCode, $"{Messages.Get("MalformedRequest")} {bad.Message}"),
+            // The framework's own wording names parameters and types of this code: the client gets where its JSON broke, if it did.
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: var path, LineNumber: var line, BytePositionInLine: var at } } bad
+                => (bad.StatusCode, $"{Messages.Get("MalformedRequest")} {Messages.Format("JsonBrokenAt", path ?? "$", (line ?? 0) + 1, (at ?? 0) + 1)}"),
+            BadHttpRequestException bad => (bad.StatusCode, Messages.Get("MalformedRequest")),
             InvalidDataException => (400, Messages.Get("MalformedRequest")),
             // A body that breaks off or lies about its framing (chunk sizes past any number, a multipart body cut short):
             // thrown by the server's own readers, unlike an I/O failure of this machine, which stays a 500.

@@ -25,6 +25,8 @@ public static class InfrastructureSetup
         }
 
         services.AddSingleton(TimeProvider.System);
+        // Every body is capped while it streams in, chunked ones too; uploads and imports raise the cap for their own request.
+        builder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = BodyLimit(builder.Configuration));
         services.AddOptions<CityOptions>().Bind(builder.Configuration.GetSection("CityOps:City")).ValidateOnStart();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
@@ -55,8 +57,8 @@ public static class InfrastructureSetup
     public static void UseInfrastructure(this WebApplication app)
     {
         app.UseExceptionHandler();
-        // Declared bodies over the limit are refused before anything reads them (Kestrel also caps streamed ones).
-        var limit = app.Configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1_048_576;
+        // Declared bodies over the limit are refused before anything reads them (Kestrel caps streamed ones at the same size).
+        var limit = BodyLimit(app.Configuration);
         app.Use(async (http, next) =>
         {
             var request = http.Request;
@@ -64,6 +66,7 @@ public static class InfrastructureSetup
             if (request.ContentLength > limit && !import && !request.Path.StartsWithSegments("/api/attachments"))
                 throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
             // A JSON body in a character set .NET cannot decode would fail deep in model binding; refuse it here.
+            UnquoteCharset(request);
             if (UnknownJsonCharset(request) is { } charset)
                 throw new ApiException(StatusCodes.Status415UnsupportedMediaType, Messages.Format("CharsetUnsupported", charset));
             // NUL is no valid input anywhere, and PostgreSQL cannot even compare a text with one: refuse it at the door
@@ -123,6 +126,20 @@ public static class InfrastructureSetup
         }
         request.Body.Position = 0;
         return false;
+    }
+
+    /// <summary>The largest request body, in bytes, outside uploads and imports (1 MiB unless configured).</summary>
+    private static long BodyLimit(IConfiguration configuration) => configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1_048_576;
+
+    /// <summary>
+    /// <c>charset="utf-8"</c> is as valid as <c>charset=utf-8</c> (RFC 9110), but the framework's
+    /// readers take the quotes for part of the name: the header is given the bare name.
+    /// </summary>
+    private static void UnquoteCharset(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset.Length < 2 || type.Charset[0] != '"') return;
+        type.Charset = type.Charset.Value!.Trim('"');
+        request.ContentType = type.ToString();
     }
 
     private static string? UnknownJsonCharset(HttpRequest request)

@@ -108,6 +108,57 @@ public sealed class BadInputTests
         await AssertNothingStoredAsync(app, marker);
     }
 
+    /// <summary>Over a real socket: a chunked body is capped as it streams in, and charsets are read or refused without a 500.</summary>
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Streamed_bodies_are_capped_and_charsets_are_read_or_refused_cleanly(string db)
+    {
+        await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
+        using var client = new HttpClient { BaseAddress = app.BaseUrl };
+        client.DefaultRequestHeaders.Add("X-Api-Key", "demo-web-key");
+        var marker = "marker-" + Guid.NewGuid().ToString("N");
+        var at = Api.PointIn("350203");
+
+        // 2 MB with no Content-Length: refused once 1 MiB has come in.
+        var chunked = new HttpRequestMessage(HttpMethod.Post, "/api/reports")
+        {
+            Content = new StringContent($"{{\"category\":\"E0103\",\"description\":\"{marker}{new string('x', 2_000_000)}\"}}", Encoding.UTF8, "application/json"),
+        };
+        chunked.Headers.TransferEncodingChunked = true;
+        var tooBig = await client.SendAsync(chunked);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+
+        // A quoted charset is a charset.
+        var quoted = new StringContent($"{{\"category\":\"E0103\",\"description\":\"引号字符集 {marker}\",\"location\":{{\"lat\":{at.Lat},\"lon\":{at.Lon}}}}}");
+        quoted.Headers.Remove("Content-Type");
+        quoted.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=\"utf-8\"");
+        var stored = await client.PostAsync("/api/reports", quoted);
+        Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+
+        // A form in UTF-7 on the Open311 door: 415 in Open311's error list, whichever reader meets it first.
+        var utf7 = new StringContent($"api_key=demo-web-key&service_code=C0106&lat={at.Lat}&long={at.Lon}&description={marker}");
+        utf7.Headers.Remove("Content-Type");
+        utf7.Headers.TryAddWithoutValidation("Content-Type", "application/x-www-form-urlencoded; charset=utf-7");
+        var refused = await client.PostAsync("/open311/v2/requests.json", utf7);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
+        Assert.False(string.IsNullOrWhiteSpace(JsonNode.Parse(await refused.Content.ReadAsStringAsync())![0]!["description"]!.GetValue<string>()));
+
+        // A body that is not a report: the answer speaks of the request, not of this server's parameters and types.
+        var nothing = await client.PostAsync("/api/reports", new StringContent("null", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, nothing.StatusCode);
+        var broken = await client.PostAsync("/api/reports", new StringContent("{\"category\": 12}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, broken.StatusCode);
+        var detail = (await broken.JsonAsync())["detail"]!.GetValue<string>();
+        Assert.Contains("$.category", detail, StringComparison.Ordinal);
+        foreach (var answer in new[] { await nothing.Content.ReadAsStringAsync(), detail })
+        {
+            Assert.DoesNotContain("parameter", answer, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("ReportInput", answer, StringComparison.Ordinal);
+        }
+        using var scope = app.Services.CreateScope();
+        var data = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+        Assert.Equal(1, await data.Reports.CountAsync(r => r.Description.Contains(marker)));
+    }
+
     private static async Task AssertNothingStoredAsync(CityOpsApp app, string marker)
     {
         using var scope = app.Services.CreateScope();

@@ -75,11 +75,24 @@ public static class IntakeRateLimit
         app.UseRateLimiter();
     }
 
+    private static async Task<IFormCollection> ReadFormAsync(HttpContext http)
+    {
+        try
+        {
+            return await http.Request.ReadFormAsync(http.RequestAborted);
+        }
+        catch (NotSupportedException)
+        {
+            // A part declared in UTF-7, which .NET refuses to decode (other unknown charsets fall back to UTF-8).
+            throw new ApiException(StatusCodes.Status415UnsupportedMediaType, Messages.Format("CharsetUnsupported", "UTF-7"));
+        }
+    }
+
     private static async Task ResolveAsync(HttpContext http)
     {
         string key;
         if (http.Request.Path.StartsWithSegments(Open311Endpoints.Prefix))
-            key = http.Request.HasFormContentType ? (await http.Request.ReadFormAsync(http.RequestAborted))["api_key"].ToString() : "";
+            key = http.Request.HasFormContentType ? (await ReadFormAsync(http))["api_key"].ToString() : "";
         else
             key = http.Request.Headers["X-Api-Key"].ToString();
         // Staff signed in and posting without a key type reports in by hand: not limited.
