@@ -51,8 +51,9 @@ public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbC
         {
             return base.SaveChanges(acceptAllChangesOnSuccess);
         }
-        catch (DbUpdateConcurrencyException ex) when (ReferenceStamp.ReinsertIfMissing(ex))
+        catch (DbUpdateConcurrencyException ex) when (ReferenceStamp.IsMissing(ex))
         {
+            ReferenceStamp.Reinsert(ex);
             return base.SaveChanges(acceptAllChangesOnSuccess);
         }
     }
@@ -64,8 +65,9 @@ public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbC
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
-        catch (DbUpdateConcurrencyException ex) when (ReferenceStamp.ReinsertIfMissing(ex))
+        catch (DbUpdateConcurrencyException ex) when (ReferenceStamp.IsMissing(ex))
         {
+            ReferenceStamp.Reinsert(ex);
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
     }

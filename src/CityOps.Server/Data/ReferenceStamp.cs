@@ -44,15 +44,14 @@ public sealed class ReferenceStamp
     }
 
     /// <summary>
-    /// Whether a save failed only because the stamp's row is gone (deleted by hand): then the row is
-    /// to be inserted instead, and the caller saves again. Nothing of the failed save was committed.
+    /// Whether a save failed only because the stamp's row is gone (deleted by hand). Nothing of the
+    /// failed save was committed; <see cref="Reinsert"/> turns the stamp's update into an insert, and
+    /// the caller saves again.
     /// </summary>
-    internal static bool ReinsertIfMissing(DbUpdateConcurrencyException ex)
-    {
-        if (ex.Entries is not [{ Entity: ReferenceStamp, State: EntityState.Modified } entry]) return false;
-        entry.State = EntityState.Added;
-        return true;
-    }
+    internal static bool IsMissing(DbUpdateConcurrencyException ex) =>
+        ex.Entries is [{ Entity: ReferenceStamp, State: EntityState.Modified }];
+
+    internal static void Reinsert(DbUpdateConcurrencyException ex) => ex.Entries[0].State = EntityState.Added;
 
     /// <summary>The stamp now (0 on a database that has never had it).</summary>
     public static async Task<long> ReadAsync(CityOpsDb db, CancellationToken ct) =>

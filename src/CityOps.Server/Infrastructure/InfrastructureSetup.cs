@@ -66,7 +66,6 @@ public static class InfrastructureSetup
             if (request.ContentLength > limit && !import && !request.Path.StartsWithSegments("/api/attachments"))
                 throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
             // A JSON body in a character set .NET cannot decode would fail deep in model binding; refuse it here.
-            UnquoteCharset(request);
             if (UnknownJsonCharset(request) is { } charset)
                 throw new ApiException(StatusCodes.Status415UnsupportedMediaType, Messages.Format("CharsetUnsupported", charset));
             // NUL is no valid input anywhere, and PostgreSQL cannot even compare a text with one: refuse it at the door
@@ -99,9 +98,10 @@ public static class InfrastructureSetup
         return false;
     }
 
-    private static bool IsJson(HttpRequest request) =>
-        MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
-        && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+    private static bool IsJson(HttpRequest request) => MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && IsJson(type);
+
+    private static bool IsJson(MediaTypeHeaderValue type) =>
+        type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Whether a JSON body holds the escape \u0000 (an unescaped backslash, then u0000). The body is kept for the handler.</summary>
     private static async Task<bool> NulEscapeInBodyAsync(HttpRequest request, CancellationToken ct)
@@ -132,20 +132,20 @@ public static class InfrastructureSetup
     private static long BodyLimit(IConfiguration configuration) => configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1_048_576;
 
     /// <summary>
-    /// <c>charset="utf-8"</c> is as valid as <c>charset=utf-8</c> (RFC 9110), but the framework's
-    /// readers take the quotes for part of the name: the header is given the bare name.
+    /// A JSON body's character set that .NET cannot decode, or null. On the way, a quoted charset
+    /// (<c>charset="utf-8"</c>, as valid as the bare one under RFC 9110, but taken by the framework's
+    /// readers for part of the name) is given to them bare, whatever the media type.
     /// </summary>
-    private static void UnquoteCharset(HttpRequest request)
-    {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset.Length < 2 || type.Charset[0] != '"') return;
-        type.Charset = type.Charset.Value!.Trim('"');
-        request.ContentType = type.ToString();
-    }
-
     private static string? UnknownJsonCharset(HttpRequest request)
     {
-        if (!IsJson(request) || !MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset.Length == 0) return null;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset.Length == 0) return null;
         var charset = type.Charset.Value!.Trim('"');
+        if (charset.Length != type.Charset.Length)
+        {
+            type.Charset = charset;
+            request.ContentType = type.ToString();
+        }
+        if (!IsJson(type)) return null;
         try
         {
             _ = Encoding.GetEncoding(charset);

@@ -70,6 +70,47 @@ public sealed class NativeIntakeTests
         Assert.Equal(["report", "merge"], merged["case"]!["history"]!.AsArray().Select(e => e!["action"]!.GetValue<string>()).ToArray());
     }
 
+    /// <summary>
+    /// One incident, many callers at once: every report joins the one case, none is refused for
+    /// arriving while another was joining it; a retry of a joined report is answered as it was;
+    /// the same key with another device is another report (422).
+    /// </summary>
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Reports_of_one_incident_arriving_together_all_join_its_case(string db)
+    {
+        await using var app = await CityOpsApp.StartAsync(db, settings: new() { ["CityOps:Intake:RateLimit:Enabled"] = "false" });
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", "demo-wechat-key");
+        var at = Api.PointIn("350206");
+        var first = await client.PostAsJsonAsync("/api/reports", Body(at, "E0104"));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var caseId = (await first.JsonAsync())["caseId"]!.GetValue<long>();
+
+        var keys = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid().ToString()).ToArray();
+        Task<HttpResponseMessage> Send(string key, string device = "dev-A")
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/reports")
+            {
+                Content = JsonContent.Create(new { category = "E0104", description = "同一处暴露垃圾", location = new { lat = at.Lat, lon = at.Lon }, deviceId = device }),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            return client.SendAsync(request);
+        }
+        var answers = await Task.WhenAll(keys.Select(k => Send(k)));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        foreach (var a in answers) Assert.Equal(caseId, (await a.JsonAsync())["caseId"]!.GetValue<long>());
+
+        var op = await app.SignInAsync("operator");
+        var file = await (await op.GetAsync($"/api/cases/{caseId}")).JsonAsync();
+        Assert.Equal(41, file["reporters"]!.AsArray().Count);
+        Assert.Equal(40, file["history"]!.AsArray().Count(e => e!["action"]!.GetValue<string>() == "merge"));
+
+        var retried = await Send(keys[0]);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal("Replayed", (await retried.JsonAsync())["outcome"]!.GetValue<string>());
+        Assert.Equal((HttpStatusCode)422, (await Send(keys[1], device: "dev-B")).StatusCode);
+    }
+
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task An_address_only_phone_report_waits_in_the_needs_location_queue(string db)
     {

@@ -104,6 +104,20 @@ public sealed class Open311Tests
         var closed = await client.GetStringAsync("/open311/v2/requests.json?service_code=C0201&status=closed");
         Assert.Empty(System.Text.Json.Nodes.JsonNode.Parse(closed)!.AsArray());
 
+        // service_request_id overrides every other filter (GeoReport v2): these open cases are listed even under status=closed.
+        var ids = new List<string>();
+        foreach (var t in tokens)
+            ids.Add(System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync($"/open311/v2/tokens/{t}.json"))![0]!["service_request_id"]!.GetValue<string>());
+        var byId = await client.GetStringAsync($"/open311/v2/requests.json?service_request_id={string.Join(',', ids)}&status=closed&service_code=C0101");
+        Assert.Equal(ids.Order(), System.Text.Json.Nodes.JsonNode.Parse(byId)!.AsArray().Select(r => r!["service_request_id"]!.GetValue<string>()).Order());
+
+        // A report with an address only is not routed yet, and its notice says so.
+        var addressOnly = (await (await client.PostOpen311Async(new Dictionary<string, string>
+        {
+            ["api_key"] = "demo-web-key", ["service_code"] = "C0201", ["address_string"] = "湖里区某小区门口", ["description"] = "只有地址的上报",
+        })).JsonAsync())[0]!;
+        Assert.Equal(CityOps.Server.Infrastructure.Messages.Get("Open311NeedsLocation"), addressOnly["service_notice"]!.GetValue<string>());
+
         var token = await client.GetStringAsync($"/open311/v2/tokens/{tokens[0]}.json");
         Assert.Contains("service_request_id", token, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/open311/v2/tokens/{Guid.NewGuid()}.json")).StatusCode);

@@ -32,7 +32,11 @@ public sealed class IntakeOptions
 }
 
 /// <summary>What the pipeline did with a report.</summary>
-public sealed record IntakeResult(IntakeOutcome Outcome, Case Case, Report Report);
+public sealed record IntakeResult(IntakeOutcome Outcome, Case Case, Report Report)
+{
+    /// <summary>Whether the report joined an open case, now or (for a replay) when it was first received.</summary>
+    public bool JoinedOpenCase => Outcome == IntakeOutcome.Merged || (Outcome == IntakeOutcome.Replayed && Report.MergedIntoExisting);
+}
 
 /// <summary>Thrown when a report is refused; carries every invalid field.</summary>
 public sealed class IntakeRejected(int status, IReadOnlyList<IntakeError> errors) : Exception(string.Join("; ", errors.Select(e => e.Message)))
@@ -76,17 +80,26 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             {
                 return await StoreAsync(request, actor, idempotencyKey, fingerprint, category!, route, lat, lon, reference, ct);
             }
-            catch (DbUpdateException ex) when (attempt < 4 && !ApiExceptionHandler.IsBusy(ex)) // a busy database is not asked again here: the client is told to retry
+            catch (DbUpdateException ex) when (attempt < MaxAttempts && !ApiExceptionHandler.IsBusy(ex)) // a busy database is not asked again here: the client is told to retry
             {
                 // Either the message was received before (unique key) or a merge target moved
-                // (version): look for the earlier report, else try again.
+                // (version): look for the earlier report, else try again. Many reports of one
+                // incident arrive together and all join one case, one version at a time: a short
+                // random pause spreads the retries out so each gets its turn.
                 db.ChangeTracker.Clear();
                 log.LogDebug(ex, "Intake attempt {Attempt} conflicted; retrying", attempt);
                 var replay = await FindReplayAsync(actor.Channel.Id, idempotencyKey, request.ExternalId, fingerprint, ct);
                 if (replay is not null) return replay;
+                await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct); // real time: it spreads real contention
             }
         }
     }
+
+    /// <summary>Turns of reports joining one case (striped by case id; shared by every request of this process).</summary>
+    private static readonly KeyedTurns MergeTurn = new(64);
+
+    /// <summary>How often a report is tried before a conflict is given to the client (409).</summary>
+    private const int MaxAttempts = 12;
 
     private async Task<IntakeResult> StoreAsync(IntakeRequest r, IntakeActor actor, string? idempotencyKey, string fingerprint,
         Category category, RouteOutcome? route, double? lat, double? lon, ReferenceData reference, CancellationToken ct)
@@ -104,6 +117,18 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
 
         var existing = r.AttachTo is { } target ? await AttachTargetAsync(target, category.Id, ct)
             : route is null ? null : await FindDuplicateAsync(category.Id, lat!.Value, lon!.Value, now, ct);
+        // Reports joining one case take turns on this instance (one version at a time), so a burst
+        // of calls about one incident queues here instead of failing each other's version checks.
+        using var turn = existing is null ? null : await MergeTurn.EnterAsync(existing.Id, ct);
+        if (existing is not null)
+        {
+            await db.Entry(existing).ReloadAsync(ct); // as the report before this one left it
+            if (!existing.IsOpen)
+            {
+                if (r.AttachTo is not null) throw new IntakeRejected(400, [new("attachTo", Messages.Get("AttachTargetInvalid"))]);
+                throw new DbUpdateConcurrencyException(Messages.Get("ConcurrentChange")); // closed meanwhile: look again
+            }
+        }
         if (existing is not null)
         {
             report.MergedIntoExisting = true;
@@ -218,6 +243,33 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
         F(Blank(r.ExternalId));
         foreach (var m in r.MediaUrls) F(m);
         foreach (var (k, v) in r.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal)) { F(k); F(v); }
+        // Appended only when given, so that fingerprints stored before these were counted still
+        // match the retries of their reports.
+        if (Blank(r.DeviceId) is { } device) { F("device"); F(device); }
+        if (Blank(r.AccountId) is { } account) { F("account"); F(account); }
+        if (r.AttachTo is { } target) { F("attachTo"); F(target.ToString(CultureInfo.InvariantCulture)); }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+}
+
+/// <summary>One turn at a time per key, over a fixed number of stripes (keys sharing a stripe share turns).</summary>
+internal sealed class KeyedTurns(int stripes)
+{
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, stripes).Select(_ => new SemaphoreSlim(1, 1))];
+
+    public async Task<IDisposable> EnterAsync(long key, CancellationToken ct)
+    {
+        var stripe = _stripes[(int)((ulong)key % (ulong)_stripes.Length)];
+        await stripe.WaitAsync(ct);
+        return new Turn(stripe);
+    }
+
+    private sealed class Turn(SemaphoreSlim stripe) : IDisposable
+    {
+        private int _done;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) stripe.Release();
+        }
     }
 }

@@ -73,7 +73,8 @@ public static class NativeIntakeEndpoints
             var result = await intake.SubmitAsync(request, actor, http.Request.Headers["Idempotency-Key"], ct);
             var detail = await CaseViews.DetailAsync(db, reference, result.Case.Id, user, clocks, clock.GetUtcNow(), ct);
             var accepted = new ReportAccepted(result.Outcome, result.Case.Id, result.Report.Token, detail!);
-            return result.Outcome == IntakeOutcome.Merged
+            // A replay is answered as the report was: 200 when it joined an open case.
+            return result.JoinedOpenCase
                 ? TypedResults.Ok(accepted)
                 : TypedResults.Created($"/api/cases/{result.Case.Id}", accepted);
         }

@@ -60,7 +60,7 @@ public static class Open311Requests
             {
                 ["service_request_id"] = result.Case.Id.ToString(CultureInfo.InvariantCulture),
                 ["token"] = result.Report.Token.ToString(),
-                ["service_notice"] = result.Outcome == IntakeOutcome.Merged ? Messages.Get("Open311Merged") : Messages.Get("Open311Received"),
+                ["service_notice"] = Messages.Get(result.JoinedOpenCase ? "Open311Merged" : result.Case.State == CaseState.NeedsLocation ? "Open311NeedsLocation" : "Open311Received"),
                 ["account_id"] = result.Report.AccountId,
             });
             http.Response.Headers.Location = $"{Open311Endpoints.Prefix}/requests/{result.Case.Id}.{(xml ? "xml" : "json")}";
@@ -121,6 +121,7 @@ public static class Open311Requests
         var cases = db.Cases.AsNoTracking();
         if (ids.Count > 0)
         {
+            // GeoReport v2: service_request_id overrides every other filter.
             cases = cases.Where(c => ids.Contains(c.Id));
         }
         else
@@ -129,17 +130,17 @@ public static class Open311Requests
             var to = end ?? clock.GetUtcNow();
             var from = start ?? (to > DateTimeOffset.MinValue.AddDays(90) ? to.AddDays(-90) : DateTimeOffset.MinValue);
             cases = cases.Where(c => c.ReportedAt >= from && c.ReportedAt <= to);
+            var codes = Split(q["service_code"]);
+            if (codes.Count > 0)
+            {
+                var categoryIds = codes.Select(code => reference.CategoriesByCode.TryGetValue(code, out var cat) ? cat.Id : -1).ToList();
+                cases = cases.Where(c => categoryIds.Contains(c.CategoryId));
+            }
+            if (statuses.Count == 1)
+                cases = statuses[0] == "closed"
+                    ? cases.Where(c => c.State == CaseState.Closed || c.State == CaseState.Voided)
+                    : cases.Where(c => c.State != CaseState.Closed && c.State != CaseState.Voided);
         }
-        var codes = Split(q["service_code"]);
-        if (codes.Count > 0)
-        {
-            var categoryIds = codes.Select(code => reference.CategoriesByCode.TryGetValue(code, out var cat) ? cat.Id : -1).ToList();
-            cases = cases.Where(c => categoryIds.Contains(c.CategoryId));
-        }
-        if (statuses.Count == 1)
-            cases = statuses[0] == "closed"
-                ? cases.Where(c => c.State == CaseState.Closed || c.State == CaseState.Voided)
-                : cases.Where(c => c.State != CaseState.Closed && c.State != CaseState.Voided);
 
         var rows = await cases.OrderByDescending(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize).Include(c => c.Photos).ToListAsync(ct);
         var extensions = IsTrue(q["extensions"]);
