@@ -109,6 +109,48 @@ public sealed class GroupCommitTests
         Assert.True(after.Cases - before.Cases >= 2, $"no batch of several new cases was written ({before} → {after})");
     }
 
+    /// <summary>
+    /// A retry of a message stored earlier fails, on the unique index, the batch it lands in. The
+    /// batch is tried again in halves, so the other reports still share transactions (14 of 16 at
+    /// least), and the retry is answered with the case it made the first time.
+    /// </summary>
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_retry_of_a_stored_message_costs_the_rest_of_its_batch_nothing(string db)
+    {
+        // Merging off: the retry would otherwise find its own case nearby and join it, outside any batch.
+        await using var app = await CityOpsApp.StartAsync(db, settings: new() { ["CityOps:Intake:DuplicateRadiusMeters"] = "0" });
+        var client = app.CreateClient();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var original = Api.Report("C0106", Api.PointIn("350203"), $"先到的上报 {run}");
+        var first = await client.PostOpen311Async(original, idempotencyKey: $"{run}-stored");
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var firstId = (await first.JsonAsync())[0]!["service_request_id"]!.GetValue<string>();
+
+        var sends = Enumerable.Range(0, 16).Select(i => ($"{run}-{i}", Api.Report("C0106", Api.PointIn("350206"), $"批内 {run} {i}")))
+            .Append(($"{run}-stored", new Dictionary<string, string>(original))).ToList();
+        var writer = app.Services.GetRequiredService<IntakeWriter>();
+        var before = writer.Shared;
+        Task<(string Key, HttpStatusCode Status, string Body)[]> sending;
+        await using (await WriteHold.StartAsync(app.Provider, app.ConnectionString))
+        {
+            sending = Task.WhenAll(sends.Select(async s =>
+            {
+                var response = await client.PostOpen311Async(s.Item2, idempotencyKey: s.Item1);
+                return (s.Item1, response.StatusCode, await response.Content.ReadAsStringAsync());
+            }));
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (writer.Queued < 16 && !sending.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        }
+        var answers = await sending;
+        var after = writer.Shared;
+
+        Assert.All(answers, a => Assert.True(a.Status == HttpStatusCode.Created, $"{a.Key}: {(int)a.Status} {a.Body}"));
+        string Id(string body) => System.Text.Json.Nodes.JsonNode.Parse(body)![0]!["service_request_id"]!.GetValue<string>();
+        Assert.Equal(firstId, Id(answers.Single(a => a.Key == $"{run}-stored").Body));
+        Assert.Equal(16, answers.Where(a => a.Key != $"{run}-stored").Select(a => Id(a.Body)).Distinct().Count());
+        Assert.True(after.Cases - before.Cases >= 14, $"the batch holding the retry was written case by case ({before} → {after})");
+    }
+
     [Fact]
     public async Task Batches_give_their_connection_back_so_a_small_pool_lasts_through_many_bursts()
     {

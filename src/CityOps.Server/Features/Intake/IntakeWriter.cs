@@ -13,8 +13,8 @@ namespace CityOps.Server.Features.Intake;
 /// commit for many cases instead of one each. On PostgreSQL the batch is one statement that is its
 /// own transaction (<see cref="CaseBatchWrite"/>); on SQLite it goes through SaveChanges. A request
 /// is answered only after the transaction holding its case has committed. When a batch fails (a
-/// repeated message caught by a unique index, say) nothing of it stays: its cases are written again
-/// one by one, so only the report at fault gets the error and every other one is stored.
+/// repeated message caught by a unique index, say) nothing of it stays: it is tried again in halves,
+/// down to single cases, so only the report at fault gets the error and every other one is stored.
 /// </summary>
 public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOptions> options, DatabaseOptions database, ILogger<IntakeWriter> log)
     : IHostedService
@@ -147,9 +147,19 @@ public sealed class IntakeWriter(IServiceScopeFactory scopes, IOptions<IntakeOpt
             }
             catch (Exception ex) when (ex is DbUpdateException or PostgresException { SqlState: ['2', '3', ..] } && !Infrastructure.ApiExceptionHandler.IsBusy(ex))
             {
-                // A busy database fails the whole batch at once (each waiting request answers 503); anything else is retried case by case.
-                log.LogDebug(ex, "A batch of {Count} new cases failed; writing them one by one", batch.Count);
+                // A busy database fails the whole batch at once (each waiting request answers 503).
+                // Anything else is most likely one report at fault (a repeat of a message stored by
+                // an earlier batch): each half is tried again as a batch, so the others still share
+                // transactions, down to the one at fault, which gets its own answer.
+                log.LogDebug(ex, "A batch of {Count} new cases failed; trying again in halves", batch.Count);
                 foreach (var p in batch) ForgetKeys(p.Case);
+                if (batch.Count > 1)
+                {
+                    var half = batch.Count / 2;
+                    await WriteBatchAsync(batch[..half]);
+                    await WriteBatchAsync(batch[half..]);
+                    return;
+                }
             }
         }
         foreach (var p in batch) await WriteEachAsync(p);
