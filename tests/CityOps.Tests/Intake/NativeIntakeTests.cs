@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using CityOps.Server.Features.Geography;
+using CityOps.Server.Features.Intake;
+using Microsoft.Extensions.DependencyInjection;
 using CityOps.Tests.Support;
 
 namespace CityOps.Tests.Intake;
@@ -109,6 +111,35 @@ public sealed class NativeIntakeTests
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         Assert.Equal("Replayed", (await retried.JsonAsync())["outcome"]!.GetValue<string>());
         Assert.Equal((HttpStatusCode)422, (await Send(keys[1], device: "dev-B")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Reports_of_a_new_incident_arriving_at_the_same_instant_open_one_case(string db)
+    {
+        await using var app = await CityOpsApp.StartAsync(db, settings: new() { ["CityOps:Intake:RateLimit:Enabled"] = "false" });
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", "demo-wechat-key");
+        var at = Api.PointIn("350203");
+        // Sixteen citizens, no keys, a metre or so apart, all at once, about an incident no case holds yet.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => client.PostAsJsonAsync("/api/reports",
+            new { category = "E0104", description = $"路口暴露垃圾（第 {i} 位市民）", location = new { lat = at.Lat + i * 0.00001, lon = at.Lon } })));
+        var bodies = await Task.WhenAll(answers.Select(a => a.JsonAsync()));
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Created);
+        Assert.Equal(15, answers.Count(a => a.StatusCode == HttpStatusCode.OK));
+        var caseId = Assert.Single(bodies.Select(b => b["caseId"]!.GetValue<long>()).Distinct());
+
+        var op = await app.SignInAsync("operator");
+        var file = await (await op.GetAsync($"/api/cases/{caseId}")).JsonAsync();
+        Assert.Equal(16, file["reporters"]!.AsArray().Count);
+        Assert.Equal(15, file["history"]!.AsArray().Count(e => e!["action"]!.GetValue<string>() == "merge"));
+
+        // Another category at the same place is another case; so is the same category elsewhere.
+        var other = await client.PostAsJsonAsync("/api/reports", new { category = "C0106", description = "井盖松动", location = new { lat = at.Lat, lon = at.Lon } });
+        Assert.Equal(HttpStatusCode.Created, other.StatusCode);
+        var elsewhere = Api.PointIn("350205");
+        var far = await client.PostAsJsonAsync("/api/reports", new { category = "E0104", description = "另一处暴露垃圾", location = new { lat = elsewhere.Lat, lon = elsewhere.Lon } });
+        Assert.Equal(HttpStatusCode.Created, far.StatusCode);
+        Assert.Equal(0, app.Services.GetRequiredService<OpeningCases>().Held);
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

@@ -52,7 +52,7 @@ public sealed class IntakeRejected(int status, IReadOnlyList<IntakeError> errors
 /// or not at all.
 /// </summary>
 public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.Workflow.Clocks clocks, IOptions<Cases.Workflow.WorkflowOptions> workflow,
-    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log, CaseSignals signals, IntakeWriter writer)
+    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log, CaseSignals signals, IntakeWriter writer, OpeningCases opening)
 {
     public async Task<IntakeResult> SubmitAsync(IntakeRequest request, IntakeActor actor, string? idempotencyKey, CancellationToken ct)
     {
@@ -115,6 +115,10 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
         };
         var condition = r.ConditionCode is null ? null : category.Conditions.FirstOrDefault(c => c.Code == r.ConditionCode);
 
+        // A report that may open a case holds its place first, so a report of the same incident
+        // arriving at the same instant waits, then finds this one's case and joins it.
+        var radius = options.Value.DuplicateRadiusMeters;
+        using var place = r.AttachTo is null && route is not null && radius > 0 ? await opening.HoldAsync(category.Id, lat!.Value, lon!.Value, radius, ct) : null;
         var existing = r.AttachTo is { } target ? await AttachTargetAsync(target, category.Id, ct)
             : route is null ? null : await FindDuplicateAsync(category.Id, lat!.Value, lon!.Value, now, ct);
         // Reports joining one case take turns on this instance (one version at a time), so a burst

@@ -9,6 +9,7 @@ public static class IntakeSetup
         builder.Services.Configure<IntakeOptions>(builder.Configuration.GetSection("CityOps:Intake"));
         builder.Services.AddScoped<IntakeService>();
         builder.Services.AddSingleton<IntakeWriter>();
+        builder.Services.AddSingleton<OpeningCases>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IntakeWriter>());
         builder.AddIntakeRateLimit();
     }
