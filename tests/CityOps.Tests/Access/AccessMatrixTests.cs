@@ -61,6 +61,8 @@ public sealed partial class AccessMatrixTests
                     var ok = allowed ? status is not (401 or 403) && status < 500 : status == (caller == AccessTable.Anonymous && !row.Closed ? 401 : 403);
                     if (!ok)
                         wrong.Add($"{row.Method} {row.Path} as {caller}: {status}, the table says {expected} — {request.RequestUri}: {Cut(await response.Content.ReadAsStringAsync())}");
+                    else if (status == 401 && response.Headers.WwwAuthenticate.Count == 0)
+                        wrong.Add($"{row.Method} {row.Path} as {caller}: 401 without WWW-Authenticate (RFC 9110 §15.5.2): the client is not told how to sign in");
                 }
             }
             finally

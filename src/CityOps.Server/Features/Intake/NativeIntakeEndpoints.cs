@@ -55,7 +55,10 @@ public static class NativeIntakeEndpoints
         }
         else
         {
-            return TypedResults.Problem(Messages.Get(user.IsAuthenticated ? "RoleMayNotReport" : "ApiKeyRequired"), statusCode: user.IsAuthenticated ? 403 : 401);
+            if (user.IsAuthenticated) return TypedResults.Problem(Messages.Get("RoleMayNotReport"), statusCode: 403);
+            // Either a channel's key or a staff sign-in opens this door: the challenge names both.
+            http.Response.Headers.WWWAuthenticate = new(["ApiKey header=\"X-Api-Key\"", "Bearer"]);
+            return TypedResults.Problem(Messages.Get("ApiKeyRequired"), statusCode: 401);
         }
 
         if (!Coordinates.TryParse(body.Location?.CoordinateSystem, out var system))
