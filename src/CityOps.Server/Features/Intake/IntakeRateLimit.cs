@@ -40,7 +40,7 @@ public sealed class IntakeRateLimitOptions
 
 /// <summary>
 /// Rate limits on the public intake doors (Open311 POST, and /api/reports with a channel key), with
-/// ASP.NET Core's rate limiter: one fixed window per channel and client address. Signed-in staff
+/// ASP.NET Core's rate limiter: one fixed window per channel and client address (<see cref="WindowLimiter"/>, which says when it ends). Signed-in staff
 /// entering reports by hand are not limited. A refused report gets 429 with Retry-After and the door's
 /// own error format, and nothing is stored.
 /// </summary>
@@ -118,10 +118,7 @@ public static class IntakeRateLimit
             var name = $"{p.Channel}|{p.Address}";
             return limit <= 0
                 ? RateLimitPartition.GetNoLimiter(name)
-                : RateLimitPartition.GetFixedWindowLimiter(name, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = limit, Window = o.Window, QueueLimit = 0, AutoReplenishment = true,
-                });
+                : RateLimitPartition.Get(name, _ => new WindowLimiter(limit, o.Window));
         }
     }
 
