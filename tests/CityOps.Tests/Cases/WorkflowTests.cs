@@ -122,6 +122,8 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?page=2147483647")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?from=yesterday")).StatusCode);
         await op.MustAsync(id, "register", new { condition = "01" });
+        // The unit's decisions are its leads': a handler cannot send back a case nobody gave them.
+        Assert.Equal(HttpStatusCode.Forbidden, (await handler.MoveAsync(id, "return", new { reason = "不归我管" })).StatusCode);
 
         Assert.Equal(HttpStatusCode.NotFound, (await otherUnit.MoveAsync(id, "assign", new { userId = await handler.MyIdAsync() })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await unit.MoveAsync(id, "assign", new { userId = await op.MyIdAsync() })).StatusCode);
@@ -133,6 +135,11 @@ public sealed class WorkflowTests
         // Nothing of the refused moves reached the record.
         var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray().Select(e => e!["action"]!.GetValue<string>()).ToArray();
         Assert.Equal(["report", "register", "dispatch", "assign"], history);
+
+        // Nor refuse their own result: sending it back is the unit's sign-off.
+        await handler.MustAsync(id, "submit", new { notes = "已处理", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        Assert.Equal(HttpStatusCode.Forbidden, (await handler.MoveAsync(id, "rework", new { reason = "再做一次" })).StatusCode);
+        await unit.MustAsync(id, "rework", new { reason = "未清理干净" });
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

@@ -83,14 +83,16 @@ public static class Workflow
             Party.TaskAssignee => c.TaskAssigneeId == u.Id,
             _ => rule.Action switch
             {
-                // Unit staff act on their own unit's cases only; the centre on any.
+                // Unit staff act on their own unit's cases only; the centre on any. What the unit
+                // decides (send a case back to the dispatcher, take it off a handler, refuse a result)
+                // is for its leads; a handler may only hand back the case given to them.
                 "return" => c.State switch
                 {
                     CaseState.Registered => u.IsAnyOf(Dispatchers),
-                    CaseState.Dispatched => unitStaff,
-                    _ => c.HandlerId == u.Id || unitStaff,
+                    CaseState.Dispatched => unitStaff && u.IsAnyOf(UnitLeads),
+                    _ => c.HandlerId == u.Id || (unitStaff && u.IsAnyOf(UnitLeads)),
                 },
-                "rework" => c.State == CaseState.Handled ? unitStaff : u.IsAnyOf(CentreStaff),
+                "rework" => c.State == CaseState.Handled ? unitStaff && u.IsAnyOf(UnitLeads) : u.IsAnyOf(CentreStaff),
                 "resume" => u.IsIn(Roles.ShiftLead) || unitStaff,
                 _ => true,
             },
