@@ -121,6 +121,12 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await op.PostAsync($"/api/cases/{id}/claim", new StringContent("x", System.Text.Encoding.UTF8, "text/plain"))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?page=2147483647")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?from=yesterday")).StatusCode);
+        // One state by name: a list or a number would be OR-ed into another state by the framework.
+        foreach (var bad in new[] { "state=Verifying,Reported", "state=99", "state=-1", "state=Nowhere", "unit=999999" })
+            Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync($"/api/cases?{bad}")).StatusCode);
+        var reported = await (await op.GetAsync("/api/cases?state=reported&pageSize=500")).JsonAsync();
+        Assert.Contains(reported["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        Assert.All(reported["items"]!.AsArray(), c => Assert.Equal("Reported", c!["state"]!.GetValue<string>()));
         await op.MustAsync(id, "register", new { condition = "01" });
         // The unit's decisions are its leads': a handler cannot send back a case nobody gave them.
         Assert.Equal(HttpStatusCode.Forbidden, (await handler.MoveAsync(id, "return", new { reason = "不归我管" })).StatusCode);
@@ -259,5 +265,7 @@ public sealed class WorkflowTests
         Assert.False(verify["intact"]!.GetValue<bool>());
         Assert.Equal(id, verify["broken"]![0]!["caseId"]!.GetValue<long>());
         Assert.Equal(HttpStatusCode.Forbidden, (await op.GetAsync("/api/audit/verify")).StatusCode);
+        // A case that does not exist has no record to call intact.
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/api/audit/verify?caseId=999999999")).StatusCode);
     }
 }

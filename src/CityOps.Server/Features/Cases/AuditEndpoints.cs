@@ -1,5 +1,6 @@
 using CityOps.Server.Data;
 using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -15,7 +16,7 @@ public static class AuditEndpoints
         app.MapGet("/api/audit/verify", VerifyAsync).WithTags("Audit")
             .RequireAuthorization(p => p.RequireRole(Roles.Admin, Roles.Leader, Roles.ShiftLead));
 
-    public static async Task<Ok<Verification>> VerifyAsync(CityOpsDb db, long? caseId, CancellationToken ct)
+    public static async Task<Results<Ok<Verification>, ProblemHttpResult>> VerifyAsync(CityOpsDb db, long? caseId, CancellationToken ct)
     {
         var broken = new List<Broken>();
         int cases = 0;
@@ -38,6 +39,8 @@ public static class AuditEndpoints
             cases += batch.Count;
             after = batch[^1].Id;
         }
+        // A named case that does not exist is not "intact": there is no record to vouch for.
+        if (caseId is not null && cases == 0) return TypedResults.Problem(Messages.Get("CaseNotFound"), statusCode: 404);
         return TypedResults.Ok(new Verification(cases, events, broken, broken.Count == 0));
     }
 }

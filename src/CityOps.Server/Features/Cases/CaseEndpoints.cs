@@ -20,7 +20,7 @@ public static class CaseEndpoints
     }
 
     private static async Task<Results<Ok<Paged<CaseViews.CaseSummary>>, ValidationProblem>> ListAsync(
-        HttpContext http, CityOpsDb db, ReferenceDataCache cache, CaseState? state, int? unit, string? area, string? category,
+        HttpContext http, CityOpsDb db, ReferenceDataCache cache, string? state, int? unit, string? area, string? category,
         string? channel, DateTimeOffset? from, DateTimeOffset? to, bool? overdue, bool? supervised, Workflow.Clocks clocks, TimeProvider clock,
         int page = 1, int pageSize = 50, CancellationToken ct = default)
     {
@@ -30,7 +30,17 @@ public static class CaseEndpoints
         if (from > to) errors["to"] = [Messages.Get("PeriodReversed")];
         if (page is < 1 or > 100_000) errors["page"] = [Messages.Get("PageInvalid")];
         if (pageSize is < 1 or > 500) errors["pageSize"] = [Messages.Format("PageSizeInvalid", 500)];
+        // One state by name (any case): the framework's enum binding would also take numbers and
+        // "A,B" and OR them into a third state.
+        CaseState? stateValue = null;
+        if (state is not null)
+        {
+            if (Enum.TryParse<CaseState>(state, ignoreCase: true, out var parsed) && Enum.GetName(parsed) is { } name && name.Equals(state.Trim(), StringComparison.OrdinalIgnoreCase))
+                stateValue = parsed;
+            else errors["state"] = [Messages.Format("StateUnknown", string.Join(", ", Enum.GetNames<CaseState>()))];
+        }
         var r = await cache.GetAsync(ct);
+        if (unit is not null && !r.Units.ContainsKey(unit.Value)) errors["unit"] = [Messages.Get("UnknownUnit")];
         int? categoryId = null, channelId = null, areaId = null;
         if (category is not null) { if (r.CategoriesByCode.TryGetValue(category, out var c)) categoryId = c.Id; else errors["category"] = [Messages.Format("ServiceCodeUnknown", category)]; }
         if (channel is not null) { if (r.ChannelsByCode.TryGetValue(channel, out var c)) channelId = c.Id; else errors["channel"] = [Messages.Get("ChannelUnknown")]; }
@@ -38,7 +48,7 @@ public static class CaseEndpoints
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var q = db.Cases.AsNoTracking().VisibleTo(CurrentUser.From(http.User));
-        if (state is not null) q = q.Where(c => c.State == state);
+        if (stateValue is not null) q = q.Where(c => c.State == stateValue);
         if (unit is not null) q = q.Where(c => c.AssignedUnitId == unit);
         if (areaId is not null) q = q.Where(c => c.DistrictId == areaId || c.SubdistrictId == areaId || c.CommunityId == areaId);
         if (categoryId is not null) q = q.Where(c => c.CategoryId == categoryId);
