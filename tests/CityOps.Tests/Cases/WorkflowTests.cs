@@ -268,4 +268,61 @@ public sealed class WorkflowTests
         // A case that does not exist has no record to call intact.
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/api/audit/verify?caseId=999999999")).StatusCode);
     }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_check_task_can_be_given_to_someone_else_its_holder_is_told_and_a_failed_verification_needs_rework(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var inspector = await app.SignInAsync("inspector");
+        var chief = await app.SignInAsync("streetchief");
+        var admin = await app.SignInAsync("admin");
+        var chiefUnit = (await (await chief.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
+        var community = (await (await admin.GetAsync("/api/units")).JsonAsync()).AsArray()
+            .First(u => u!["id"]!.GetValue<int>() == chiefUnit)!["areaCode"]!.GetValue<string>();
+        var id = await app.CreateClient().ReportAsync(Category, Access.AccessWorld.PointIn(community));
+        var (inspectorId, chiefId) = (await inspector.MyIdAsync(), await chief.MyIdAsync());
+
+        // The fact-check goes to the inspector; sent again to the same person it is refused, to the street chief it moves.
+        Assert.Equal(inspectorId, (await op.MustAsync(id, "factcheck"))["work"]!["taskAssigneeId"]!.GetValue<string>());
+        var same = await op.MoveAsync(id, "factcheck");
+        Assert.Equal(HttpStatusCode.BadRequest, same.StatusCode);
+        Assert.Equal("userId", (await same.JsonAsync())["field"]!.GetValue<string>());
+        var moved = await op.MustAsync(id, "factcheck", new { userId = chiefId });
+        Assert.Equal(chiefId, moved["work"]!["taskAssigneeId"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, (await inspector.MoveAsync(id, "factcheck-report", new { passed = true })).StatusCode);
+        Assert.Equal(1, await WithdrawnAsync(inspector, id));
+        await chief.MustAsync(id, "factcheck-report", new { passed = true, notes = "属实" });
+
+        // Handled, then a verification that fails: another look is refused, as is closing; rework is the way on.
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已更换井盖", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        await op.MustAsync(id, "verify");
+        var failed = await inspector.MustAsync(id, "verify-report", new { passed = false, notes = "井盖仍缺失" });
+        Assert.DoesNotContain("verify", failed["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
+        var again = await op.MoveAsync(id, "verify");
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("rework", (await again.JsonAsync())["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Conflict, (await op.MoveAsync(id, "close", new { closingConditionMet = true })).StatusCode);
+        await op.MustAsync(id, "rework", new { reason = "核实未通过" });
+
+        // Handled again; the verification task is out when the centre sends the case back: its holder is told.
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已重新安装", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        Assert.Equal(inspectorId, (await op.MustAsync(id, "verify"))["work"]!["taskAssigneeId"]!.GetValue<string>());
+        await op.MustAsync(id, "rework", new { reason = "市民再次来电" });
+        Assert.Equal(2, await WithdrawnAsync(inspector, id));
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Equal(2, history.Count(e => e!["data"]?.GetValue<string>().Contains(inspectorId, StringComparison.Ordinal) == true
+                                           && e!["data"]!.GetValue<string>().Contains("taskWithdrawn", StringComparison.Ordinal)));
+    }
+
+    private static async Task<int> WithdrawnAsync(HttpClient client, long caseId) =>
+        (await (await client.GetAsync("/api/inbox")).JsonAsync()).AsArray()
+            .Count(n => n!["caseId"]?.GetValue<long>() == caseId && n["kind"]!.GetValue<string>() == "task-withdrawn");
 }

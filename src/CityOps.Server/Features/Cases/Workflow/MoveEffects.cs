@@ -15,7 +15,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
     public async Task<Dictionary<string, object?>> ApplyAsync(MoveRule rule, Case c, MoveInput input, CurrentUser user, CaseEvent e, ReferenceData reference, DateTimeOffset now, CancellationToken ct)
     {
         var data = new Dictionary<string, object?>();
-        var (clockBefore, stepBefore) = (c.Clock.Number, c.Clock.Step);
+        var (clockBefore, stepBefore, taskBefore) = (c.Clock.Number, c.Clock.Step, c.TaskAssigneeId);
         switch (rule.Action)
         {
             case "locate":
@@ -28,7 +28,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "factcheck":
             case "verify":
                 c.ClaimedById ??= user.Id;
-                c.TaskAssigneeId = e.TargetUserId = await PickFieldWorkerAsync(c, input.UserId, ct);
+                var worker = await PickFieldWorkerAsync(c, input.UserId, ct);
+                if (worker == c.TaskAssigneeId) throw new MoveRefusedException(400, Messages.Get("TaskAlreadyHeld"), field: "userId");
+                c.TaskAssigneeId = e.TargetUserId = worker;
                 c.State = rule.To!.Value;
                 clocks.Start(c.Clock, rule.Action, Step(rule.Action).Value, Step(rule.Action).Unit, now);
                 break;
@@ -120,6 +122,12 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             data["withdrawn"] = c.Pending.ToString();
             notifier.ToUser(c.PendingById, c, "withdrawn", Messages.Format("NoticeWithdrawn", c.Id));
             (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) = (PendingRequest.None, null, null, null);
+        }
+        if (taskBefore is not null && c.TaskAssigneeId != taskBefore && rule.Action is not ("factcheck-report" or "verify-report"))
+        {
+            // The check task was taken away (voided, reworked, given to someone else): its holder is told not to go.
+            data["taskWithdrawn"] = taskBefore;
+            notifier.ToUser(taskBefore, c, "task-withdrawn", Messages.Format("NoticeTaskWithdrawn", c.Id));
         }
         return data;
     }

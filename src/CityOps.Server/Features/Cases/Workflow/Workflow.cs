@@ -43,7 +43,8 @@ public static class Workflow
     [
         new("locate", [CaseState.NeedsLocation], Operators, Party.Role, CaseState.Reported),
         new("claim", [CaseState.Reported], Operators, Party.Owner, null),
-        new("factcheck", [CaseState.Reported], Operators, Party.Owner, CaseState.FactChecking),
+        // Sent again while the task is out, a fact-check or verification goes to someone else (the holder is away or has left the area).
+        new("factcheck", [CaseState.Reported, CaseState.FactChecking], Operators, Party.Owner, CaseState.FactChecking),
         new("factcheck-report", [CaseState.FactChecking], FieldStaff, Party.TaskAssignee, CaseState.Reported),
         new("register", [CaseState.Reported], Operators, Party.Owner, CaseState.Registered, Public: true),
         new("void", [CaseState.NeedsLocation, CaseState.Reported, CaseState.FactChecking], Operators, Party.Owner, CaseState.Voided, ReasonRequired: true, Public: true),
@@ -54,7 +55,7 @@ public static class Workflow
         new("submit", [CaseState.Handling], UnitStaff, Party.Handler, CaseState.Handled),
         new("confirm", [CaseState.Handled], UnitLeads, Party.AssignedUnit, CaseState.Feedback, Public: true),
         new("rework", [CaseState.Handled, CaseState.Feedback, CaseState.Verifying], [.. CentreStaff, .. UnitStaff], Party.Role, null, ReasonRequired: true, Public: true),
-        new("verify", [CaseState.Feedback], Operators, Party.Owner, CaseState.Verifying),
+        new("verify", [CaseState.Feedback, CaseState.Verifying], Operators, Party.Owner, CaseState.Verifying),
         new("verify-report", [CaseState.Verifying], FieldStaff, Party.TaskAssignee, CaseState.Feedback),
         new("close", [CaseState.Feedback], Operators, Party.Owner, CaseState.Closed, Public: true),
         new("callback", [CaseState.Closed], Operators, Party.Role, null),
@@ -111,6 +112,8 @@ public static class Workflow
         "resume" => c.Clock.Paused,
         "submit" => !c.Clock.Paused,
         "claim" => c.ClaimedById is null,
+        // A failed verification stands until the unit has handled the case again: rework, not another look.
+        "verify" => c.VerificationPassed != false,
         _ => true,
     };
 }
