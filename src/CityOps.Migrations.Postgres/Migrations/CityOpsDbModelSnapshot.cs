@@ -72,6 +72,24 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.ToTable("Attachments");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.AttachmentHolder", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Sha256", "UserId");
+
+                    b.ToTable("AttachmentHolders");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Attachments.CaseAttachment", b =>
                 {
                     b.Property<string>("Sha256")
@@ -1372,6 +1390,15 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.AttachmentHolder", b =>
+                {
+                    b.HasOne("CityOps.Server.Features.Attachments.Attachment", null)
+                        .WithMany()
+                        .HasForeignKey("Sha256")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CityOps.Server.Features.Attachments.CaseAttachment", b =>

@@ -67,6 +67,24 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.ToTable("Attachments");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.AttachmentHolder", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Sha256", "UserId");
+
+                    b.ToTable("AttachmentHolders");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Attachments.CaseAttachment", b =>
                 {
                     b.Property<string>("Sha256")
@@ -1329,6 +1347,15 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Attachments.AttachmentHolder", b =>
+                {
+                    b.HasOne("CityOps.Server.Features.Attachments.Attachment", null)
+                        .WithMany()
+                        .HasForeignKey("Sha256")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CityOps.Server.Features.Attachments.CaseAttachment", b =>

@@ -39,6 +39,7 @@ public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbC
     public DbSet<Lease> Leases => Set<Lease>();
     public DbSet<Attachment> Attachments => Set<Attachment>();
     public DbSet<CaseAttachment> CaseAttachments => Set<CaseAttachment>();
+    public DbSet<AttachmentHolder> AttachmentHolders => Set<AttachmentHolder>();
     public DbSet<EvaluationScheme> EvaluationSchemes => Set<EvaluationScheme>();
     public DbSet<Features.Cases.Calendar.HolidayYear> HolidayYears => Set<Features.Cases.Calendar.HolidayYear>();
 

@@ -246,6 +246,17 @@ internal sealed class AttachmentConfiguration : IEntityTypeConfiguration<Attachm
     }
 }
 
+internal sealed class AttachmentHolderConfiguration : IEntityTypeConfiguration<AttachmentHolder>
+{
+    public void Configure(EntityTypeBuilder<AttachmentHolder> e)
+    {
+        e.HasKey(x => new { x.Sha256, x.UserId });
+        e.Property(x => x.Sha256).HasMaxLength(64);
+        e.Property(x => x.UserId).HasMaxLength(64);
+        e.HasOne<Attachment>().WithMany().HasForeignKey(x => x.Sha256).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
 internal sealed class CaseAttachmentConfiguration : IEntityTypeConfiguration<CaseAttachment>
 {
     public void Configure(EntityTypeBuilder<CaseAttachment> e)

@@ -78,7 +78,7 @@ public static class AccessTable
         new("GET", "/api/cases/{id}/history", Staff, CaseScope),
         new("GET", "/api/audit/verify", [ShiftLead, Leader, Admin]),
         new("POST", "/api/attachments", Staff),
-        new("GET", "/api/attachments/{sha256}", Staff, "centre, leader, admin: all; others: what they uploaded and what a move of a case they see cites; else 404"),
+        new("GET", "/api/attachments/{sha256}", Staff, "centre, leader, admin: all; others: what they uploaded (first or again) and what a move of a case they see cites; else 404"),
         new("GET", "/api/inbox", SignedIn, "the caller's own notices and their unit's"),
         new("POST", "/api/inbox/{id}/read", SignedIn, "the caller's own notices and their unit's; else 404"),
 

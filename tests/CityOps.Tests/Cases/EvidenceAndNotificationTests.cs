@@ -35,6 +35,14 @@ public sealed class EvidenceAndNotificationTests
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(photo, "application/x-msdownload"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content("MZ\x90\0 not a jpeg"u8.ToArray(), "image/jpeg"))).StatusCode);
+        // The first bytes must show the type whole: a bare JPEG start, a start without a marker, AVIF or audio in an ISO box are refused.
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content([0xFF, 0xD8, 0xFF], "image/jpeg"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded([0xFF, 0xD8, 0xFF, 0x00]), "image/jpeg"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u001cftypavif\0\0\0\0avifmif1miaf"u8.ToArray()), "image/heic"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u001cftypmif1\0\0\0\0mif1avifmiaf"u8.ToArray()), "image/heic"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u0018ftypM4A \0\0\0\0M4A isom"u8.ToArray()), "video/mp4"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u0018ftypheic\0\0\0\0mif1heic"u8.ToArray()), "image/heic"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u0018ftypisom\0\0\u0002\0isomiso2"u8.ToArray()), "video/mp4"))).StatusCode);
         var huge = new byte[11 * 1024 * 1024];
         photo.CopyTo(huge, 0);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await handler.PostAsync("/api/attachments", Content(huge, "image/jpeg"))).StatusCode);
@@ -162,6 +170,42 @@ public sealed class EvidenceAndNotificationTests
         listener.Stop();
         await Task.WhenAny(receiving, Task.Delay(1000));
     }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_move_cites_only_files_its_maker_may_see_and_sending_the_same_bytes_makes_them_theirs(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var squad = await app.SignInAsync("enforcement");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+
+        // Another unit's upload, cited nowhere: the handler can neither read it nor cite it (which would let the case's readers see it).
+        var bytes = Loop.Photo();
+        var foreign = await squad.UploadAsync(bytes);
+        Assert.Equal(HttpStatusCode.NotFound, (await handler.GetAsync($"/api/attachments/{foreign}")).StatusCode);
+        var refused = await handler.MoveAsync(id, "submit", new { notes = "已修复", attachments = new[] { foreign } });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("attachments", (await refused.JsonAsync())["field"]!.GetValue<string>());
+        Assert.Equal("Handling", (await (await handler.GetAsync($"/api/cases/{id}")).JsonAsync())["state"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await unit.GetAsync($"/api/attachments/{foreign}")).StatusCode);
+
+        // The handler sends the same bytes: already stored, and now theirs to read and cite.
+        var again = await handler.PostAsync("/api/attachments", Content(bytes, "image/jpeg"));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.False((await again.JsonAsync())["new"]!.GetValue<bool>());
+        Assert.Equal(bytes, await handler.GetByteArrayAsync($"/api/attachments/{foreign}"));
+        await handler.MustAsync(id, "submit", new { notes = "已修复", attachments = new[] { foreign } });
+        Assert.Equal(bytes, await unit.GetByteArrayAsync($"/api/attachments/{foreign}")); // cited by the unit's case
+        // The centre sees every case, so it may cite any stored file.
+        await unit.MustAsync(id, "confirm");
+        await op.MustAsync(id, "close", new { closingConditionMet = true, attachments = new[] { await squad.UploadAsync(Loop.Photo()) } });
+    }
+
+    private static byte[] Padded(byte[] head) => [.. head, .. new byte[64]];
 
     private static ByteArrayContent Content(byte[] bytes, string type)
     {

@@ -208,7 +208,7 @@ public sealed class FuzzWorld : IAsyncDisposable
         var services = (await Must(Client.GetAsync("/open311/v2/services.json"))).AsArray().Select(s => s!["service_code"]!.GetValue<string>()).ToList();
 
         // A photo, and cases at every stage of the loop for the moves to work on.
-        using var photo = new ByteArrayContent([0xFF, 0xD8, 0xFF, 0xE0, .. BitConverter.GetBytes(seed), 1, 2, 3]);
+        using var photo = new ByteArrayContent([0xFF, 0xD8, 0xFF, 0xE0, .. BitConverter.GetBytes(seed), .. new byte[60]]);
         photo.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
         using var upload = new HttpRequestMessage(HttpMethod.Post, "/api/attachments") { Content = photo };
         upload.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _tokens["handler"]);

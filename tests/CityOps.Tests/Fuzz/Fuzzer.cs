@@ -188,7 +188,7 @@ public static class KnownAttacks
         }
         foreach (var (target, request) in valid.Where(v => v.Target.Effect == Effect.Upload))
         {
-            byte[] jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4];
+            byte[] jpeg = [0xFF, 0xD8, 0xFF, 0xE0, .. new byte[60]];
             result.AddRange(c.FileNames.Select(f => (target, request with { Query = [(Piece.Of("fileName"), f)], Body = new RawBody(Piece.Bytes(jpeg), "image/jpeg") })));
             result.AddRange(c.ContentTypes.Select(t => (target, request with { Body = new RawBody(Piece.Bytes(jpeg), t.AsText) })));
             result.AddRange(c.FileNames.Select(f => (target, request with
@@ -207,7 +207,7 @@ public static class KnownAttacks
         Body? body = null;
         if (t.Json is not null) body = new JsonBody(world.Fill(J.FromObject(t.Json), new Random(1)));
         else if (t.Form is not null) body = new FormBody(t.Form.Select(f => (Piece.Of(f.Name), Piece.Of(world.Resolve(f.Valid)[0]))).ToList());
-        else if (t.RawBody is not null) body = new RawBody(Piece.Bytes([0xFF, 0xD8, 0xFF, 0xE0, 9, 9, 9]), "image/jpeg");
+        else if (t.RawBody is not null) body = new RawBody(Piece.Bytes([0xFF, 0xD8, 0xFF, 0xE0, .. new byte[60]]), "image/jpeg");
         return new FuzzRequest(t.Family, t.Name, t.Method, path, t.Door, query, body, [], t.Callers[0]);
     }
 

@@ -35,12 +35,13 @@ public static class AttachmentEndpoints
 
     /// <summary>
     /// Evidence belongs to its case: who sees every case sees every file; others see what they uploaded
-    /// and what a move of a case they may see cites. A file out of reach is 404, like the case.
+    /// (first or again) and what a move of a case they may see cites. A file out of reach is 404, like the case.
     /// </summary>
     private static async Task<bool> MaySeeAsync(CityOpsDb db, Attachment a, CurrentUser user, CancellationToken ct)
     {
-        if (Cases.CaseViews.SeesEveryCase(user) || (user.Id is not null && a.UploadedById == user.Id)) return true;
+        if (Cases.CaseViews.SeesEveryCase(user)) return true;
         var sha = a.Sha256;
+        if (user.Id is { } me && await db.AttachmentHolders.AnyAsync(h => h.Sha256 == sha && h.UserId == me, ct)) return true;
         var citing = db.CaseAttachments.Where(l => l.Sha256 == sha).Select(l => l.CaseId);
         return await Cases.CaseViews.VisibleTo(db.Cases.AsNoTracking(), user).AnyAsync(c => citing.Contains(c.Id), ct);
     }
@@ -72,8 +73,9 @@ public static class AttachmentEndpoints
         if (length > limit) return (413, null, Messages.Format("AttachmentTooLarge", limit / 1024 / 1024));
 
         // Check the first bytes before storing anything; they are then written ahead of the rest.
-        var head = new byte[16];
+        var head = new byte[AttachmentStore.HeadLength];
         var read = await body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
+        if (read < AttachmentStore.MinBytes) return (415, null, Messages.Get("AttachmentTooShort"));
         var sniffed = AttachmentStore.Sniff(head.AsSpan(0, read));
         if (sniffed is null || (sniffed != declared && !(sniffed.StartsWith("video/", StringComparison.Ordinal) && declared.StartsWith("video/", StringComparison.Ordinal))))
             return (415, null, Messages.Get("AttachmentContentMismatch"));
@@ -88,13 +90,20 @@ public static class AttachmentEndpoints
         {
             return (413, null, Messages.Format("AttachmentTooLarge", limit / 1024 / 1024));
         }
+        var now = clock.GetUtcNow();
         var existing = await db.Attachments.AsNoTracking().FirstOrDefaultAsync(a => a.Sha256 == sha, ct);
-        if (existing is not null) return (200, new Stored(sha, existing.ContentType, existing.Size, false), null);
+        if (existing is not null)
+        {
+            // The same bytes again: whoever sent them holds them too, and may see and cite them.
+            await HoldAsync(db, sha, userId, now, ct);
+            return (200, new Stored(sha, existing.ContentType, existing.Size, false), null);
+        }
         db.Attachments.Add(new Attachment
         {
-            Sha256 = sha, ContentType = sniffed, Size = size, UploadedAt = clock.GetUtcNow(),
+            Sha256 = sha, ContentType = sniffed, Size = size, UploadedAt = now,
             FileName = fileName is { Length: <= 255 } ? fileName : null, UploadedById = userId,
         });
+        if (userId is not null) db.AttachmentHolders.Add(new AttachmentHolder { Sha256 = sha, UserId = userId, At = now });
         try
         {
             await db.SaveChangesAsync(ct);
@@ -102,8 +111,23 @@ public static class AttachmentEndpoints
         catch (DbUpdateException)
         {
             db.ChangeTracker.Clear();
-            return (200, new Stored(sha, sniffed, size, false), null); // the same file raced in
+            await HoldAsync(db, sha, userId, now, ct); // the same file raced in
+            return (200, new Stored(sha, sniffed, size, false), null);
         }
         return (201, new Stored(sha, sniffed, size, true), null);
+    }
+
+    private static async Task HoldAsync(CityOpsDb db, string sha, string? userId, DateTimeOffset now, CancellationToken ct)
+    {
+        if (userId is null || await db.AttachmentHolders.AnyAsync(h => h.Sha256 == sha && h.UserId == userId, ct)) return;
+        db.AttachmentHolders.Add(new AttachmentHolder { Sha256 = sha, UserId = userId, At = now });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear(); // the same person sent the same bytes twice at once: one row is all it takes
+        }
     }
 }

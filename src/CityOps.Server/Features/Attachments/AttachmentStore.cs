@@ -21,19 +21,46 @@ public sealed class AttachmentStore(AttachmentOptions options)
 
     public static readonly string[] Types = ["image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4", "video/quicktime"];
 
+    /// <summary>How much of the start of an upload is read to tell its type.</summary>
+    public const int HeadLength = 64;
+
+    /// <summary>Fewer bytes than this are no photo or video, whatever they start with.</summary>
+    public const int MinBytes = 32;
+
+    private static readonly string[] HeicBrands = ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"];
+    private static readonly string[] AvifBrands = ["avif", "avis", "avio"];
+    private static readonly string[] VideoBrandPrefixes = ["iso", "mp4", "mp7", "avc", "3gp", "3g2", "3ge", "3gg", "M4V", "mmp4", "MSNV", "dash", "XAVC", "f4v"];
+
+    /// <summary>
+    /// The type the content's first bytes show, or null when it is none of <see cref="Types"/>.
+    /// A JPEG starts with SOI and a marker; a PNG with its signature; a WebP with RIFF…WEBP; an ISO
+    /// media file with an ftyp box whose brands tell HEIC, QuickTime and MP4 apart (AVIF, audio and
+    /// other brands are refused).
+    /// </summary>
     public static string? Sniff(ReadOnlySpan<byte> head)
     {
-        if (head.StartsWith((byte[])[0xFF, 0xD8, 0xFF])) return "image/jpeg";
+        if (head.Length >= 4 && head.StartsWith((byte[])[0xFF, 0xD8, 0xFF]) && head[3] is >= 0xC0 and < 0xFF) return "image/jpeg";
         if (head.StartsWith((byte[])[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])) return "image/png";
         if (head.Length >= 12 && head[..4].SequenceEqual("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8)) return "image/webp";
         if (head.Length >= 12 && head[4..8].SequenceEqual("ftyp"u8))
         {
-            var brand = head[8..12];
-            if (brand.SequenceEqual("heic"u8) || brand.SequenceEqual("heix"u8) || brand.SequenceEqual("mif1"u8)) return "image/heic";
-            if (brand.SequenceEqual("qt  "u8)) return "video/quicktime";
-            return "video/mp4";
+            var brands = Brands(head);
+            if (brands.Any(b => AvifBrands.Contains(b))) return null;
+            var major = brands[0];
+            if (HeicBrands.Contains(major)) return "image/heic";
+            if (major == "qt  ") return "video/quicktime";
+            return VideoBrandPrefixes.Any(p => major.StartsWith(p, StringComparison.Ordinal)) ? "video/mp4" : null;
         }
         return null;
+    }
+
+    /// <summary>The ftyp box's major brand, then the compatible brands that lie within the head.</summary>
+    private static List<string> Brands(ReadOnlySpan<byte> head)
+    {
+        var size = (int)Math.Min(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(head), (uint)head.Length);
+        var brands = new List<string> { System.Text.Encoding.ASCII.GetString(head[8..12]) };
+        for (var at = 16; at + 4 <= size; at += 4) brands.Add(System.Text.Encoding.ASCII.GetString(head.Slice(at, 4)));
+        return brands;
     }
 
     public long MaxBytes(string contentType) => contentType.StartsWith("video/", StringComparison.Ordinal) ? options.MaxVideoBytes : options.MaxImageBytes;

@@ -21,12 +21,13 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     private static readonly CompiledQuery<Func<CityOpsDb, long, CancellationToken, Task<Case?>>> Untracked = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.AsNoTracking().FirstOrDefault(x => x.Id == id)));
 
-    /// <summary>Which of the files exist, each with whether the case already cites it.</summary>
-    private static readonly CompiledQuery<Func<CityOpsDb, List<string>, long, IAsyncEnumerable<CitedFile>>> CitedFiles = new(() =>
-        EF.CompileAsyncQuery((CityOpsDb db, List<string> wanted, long caseId) => db.Attachments.Where(a => wanted.Contains(a.Sha256))
-            .Select(a => new CitedFile(a.Sha256, db.CaseAttachments.Any(l => l.Sha256 == a.Sha256 && l.CaseId == caseId)))));
+    /// <summary>Which of the files exist, each with whether the case already cites it and whether the mover holds it (uploaded it).</summary>
+    private static readonly CompiledQuery<Func<CityOpsDb, List<string>, long, string, IAsyncEnumerable<CitedFile>>> CitedFiles = new(() =>
+        EF.CompileAsyncQuery((CityOpsDb db, List<string> wanted, long caseId, string userId) => db.Attachments.Where(a => wanted.Contains(a.Sha256))
+            .Select(a => new CitedFile(a.Sha256, db.CaseAttachments.Any(l => l.Sha256 == a.Sha256 && l.CaseId == caseId),
+                db.AttachmentHolders.Any(h => h.Sha256 == a.Sha256 && h.UserId == userId)))));
 
-    private sealed record CitedFile(string Sha256, bool Linked);
+    private sealed record CitedFile(string Sha256, bool Linked, bool Held);
 
     public async Task<Result> MoveAsync(long caseId, string action, MoveInput input, CurrentUser user, string? idempotencyKey, CancellationToken ct)
     {
@@ -95,7 +96,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (rule.ReasonRequired && string.IsNullOrWhiteSpace(input.Reason))
             throw new MoveRefusedException(400, Messages.Get("ReasonRequired"), field: "reason");
         CheckText(input);
-        var attachments = await CheckAttachmentsAsync(c.Id, input.Attachments, ct);
+        var attachments = await CheckAttachmentsAsync(c.Id, input.Attachments, user, ct);
 
         var now = clock.GetUtcNow();
         var from = c.State;
@@ -147,14 +148,22 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     }
 
     /// <summary>The cited files, in the order given, each with whether an earlier move of this case already cited it.</summary>
-    private async Task<List<(string Sha256, bool Linked)>> CheckAttachmentsAsync(long caseId, List<string>? hashes, CancellationToken ct)
+    /// <summary>
+    /// The files a move cites: stored, and the mover's to cite — uploaded by them, already cited by
+    /// this case, or any file for those who see every case. Citing a file makes it readable to
+    /// everyone who sees the case, so nobody may cite what they could not read; a file out of reach
+    /// is refused as if it were not stored.
+    /// </summary>
+    private async Task<List<(string Sha256, bool Linked)>> CheckAttachmentsAsync(long caseId, List<string>? hashes, CurrentUser user, CancellationToken ct)
     {
         if (hashes is null || hashes.Count == 0) return [];
         if (hashes.Any(h => h is null || h.Length != 64)) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
         if (hashes.Count > 20) throw new MoveRefusedException(400, Messages.Get("TooManyPhotos"), field: "attachments");
         var wanted = hashes.Select(h => h.Trim().ToLowerInvariant()).Distinct().ToList();
+        var everything = CaseViews.SeesEveryCase(user);
         var found = new Dictionary<string, bool>(StringComparer.Ordinal);
-        await foreach (var file in CitedFiles.For(db)(db, wanted, caseId).WithCancellation(ct)) found[file.Sha256] = file.Linked;
+        await foreach (var file in CitedFiles.For(db)(db, wanted, caseId, user.Id ?? "").WithCancellation(ct))
+            if (file.Linked || file.Held || everything) found[file.Sha256] = file.Linked;
         if (found.Count != wanted.Count) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
         return wanted.ConvertAll(h => (h, found[h]));
     }
