@@ -11,6 +11,7 @@ public static class WebAppSetup
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents(o => o.DetailedErrors = builder.Environment.IsDevelopment());
         builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingSignIn>();
         builder.Services.AddSingleton<LocalTime>();
         builder.Services.AddOptions<Features.Cases.Pages.MapOptions>().Bind(builder.Configuration.GetSection(Features.Cases.Pages.MapOptions.Section));
         builder.Services.ConfigureApplicationCookie(o =>
@@ -21,6 +22,8 @@ public static class WebAppSetup
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.ExpireTimeSpan = TimeSpan.FromHours(10);
             o.SlidingExpiration = true;
+            // Identity's own check reads the stamp every 30 minutes; this one follows an edit at once here, within the recheck interval elsewhere.
+            o.Events.OnValidatePrincipal = SecurityStamps.ValidateCookieAsync;
         });
     }
 

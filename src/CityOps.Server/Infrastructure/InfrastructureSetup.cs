@@ -86,6 +86,7 @@ public static class InfrastructureSetup
         });
         app.UseRequestLocalization();
         app.UseAuthentication();
+        Features.Users.SecurityStamps.UseCurrentStamps(app);
         app.UseAuthorization();
     }
 

@@ -84,7 +84,7 @@ public static class UserEndpoints
         });
     }
 
-    internal static async Task<Results<Ok<UserRow>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(string id, UpdateUser body, UserManager<AppUser> users, CityOpsDb db)
+    internal static async Task<Results<Ok<UserRow>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(string id, UpdateUser body, UserManager<AppUser> users, CityOpsDb db, SecurityStamps stamps)
     {
         var user = await users.FindByIdAsync(id);
         if (user is null) return TypedResults.NotFound();
@@ -95,7 +95,7 @@ public static class UserEndpoints
         user.AreaId = body.AreaId ?? user.AreaId;
         // Profile, roles and the revocation of current tokens are one change: a refused or raced
         // step leaves the account as it was, never without its roles.
-        return await InOneTransactionAsync(db, async Task<Results<Ok<UserRow>, NotFound, ValidationProblem, ProblemHttpResult>> () =>
+        var answer = await InOneTransactionAsync(db, async Task<Results<Ok<UserRow>, NotFound, ValidationProblem, ProblemHttpResult>> () =>
         {
             var result = await users.UpdateAsync(user);
             if (result.Succeeded && body.Roles is not null)
@@ -103,11 +103,13 @@ public static class UserEndpoints
                 result = await users.RemoveFromRolesAsync(user, await users.GetRolesAsync(user));
                 if (result.Succeeded) result = await users.AddToRolesAsync(user, body.Roles);
             }
-            // Role or unit changes take effect at the next sign-in; revoke current tokens now.
+            // Role or unit changes take effect at the next sign-in; current tokens and cookies stop working (SecurityStamps).
             if (result.Succeeded) result = await users.UpdateSecurityStampAsync(user);
             if (result.Succeeded) return TypedResults.Ok(new UserRow(user.Id, user.Email!, user.DisplayName, user.UnitId, user.AreaId, await users.GetRolesAsync(user)));
             return Raced(result) ? Conflict() : Invalid(result);
         });
+        stamps.Forget(user.Id); // committed (or not): read the stamp again at the account's next request
+        return answer;
     }
 
     /// <summary>

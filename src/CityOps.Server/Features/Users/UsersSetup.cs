@@ -31,6 +31,8 @@ public static class UsersSetup
         // One key ring for every instance on the database: a cookie or token issued by one instance is read by the others.
         services.AddDataProtection().SetApplicationName("CityOps").PersistKeysToDbContext<CityOpsDb>().ProtectKeysAsConfigured(builder.Configuration);
         services.AddSingleton<ILookupNormalizer, SafeLookupNormalizer>();
+        services.Configure<SignInOptions>(builder.Configuration.GetSection(SignInOptions.Section));
+        services.AddSingleton<SecurityStamps>();
         services.Configure<AdminOptions>(builder.Configuration.GetSection("CityOps:Admin"));
         services.AddScoped<UserSeed>();
         services.AddScoped<ReferenceDataSeeder>();
