@@ -90,6 +90,10 @@ public sealed class WorkflowTests
         Assert.Equal("Dispatched", rework["state"]!.GetValue<string>());
         Assert.Equal(1, rework["work"]!["reworkCount"]!.GetValue<int>());
         Assert.Equal(1, rework["work"]!["returnCount"]!.GetValue<int>());
+        // The public record says the case went back for rework, not what the centre wrote about the unit's work.
+        var notes = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json?extensions=true"))![0]!["notes"]!.AsArray();
+        Assert.DoesNotContain("照片不清晰", notes.ToJsonString(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(notes.Single(n => n!["type"]!.GetValue<string>() == "rework")!["description"]!.GetValue<string>()));
 
         // A report that meets no condition is voided with a reason; Open311 shows it closed.
         var voidId = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));

@@ -57,9 +57,22 @@ public static class Open311View
         {
             ["datetime"] = Open311Format.Time(e.At, zone),
             ["summary"] = Messages.Get("Event_" + e.Action),
-            ["description"] = e.Reason,
+            ["description"] = PublicDescription(e),
             ["type"] = e.Action,
         }).ToArray());
         return o;
     }
+
+    /// <summary>
+    /// What a public event says to the citizen. Staff's free text (a rework's reason, a dispatcher's
+    /// note, what the citizen said at callback) is for the record, not the public: only a void's reason
+    /// (the request's status notes too) and the platform's own texts are shown.
+    /// </summary>
+    private static string? PublicDescription(CaseEvent e) => e.Action switch
+    {
+        "void" => e.Reason,
+        "rework" => Messages.Get("PublicRework"),
+        "callback" => Messages.Get("CallbackReopened"),
+        _ => e.ActorId == "system" ? e.Reason : null,
+    };
 }
