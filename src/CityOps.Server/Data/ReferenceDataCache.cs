@@ -24,6 +24,35 @@ public sealed class ReferenceData
     public required FrozenDictionary<int, Unit> Units { get; init; }
     /// <summary>Districts, subdistricts and communities (not cells): id → (code, name).</summary>
     public required FrozenDictionary<int, (string Code, string Name, string? NameEn)> Areas { get; init; }
+
+    private FrozenDictionary<int, int[]>? _below;
+
+    /// <summary>Every unit under <paramref name="unitId"/> in the unit tree (children, their children …), not the unit itself.</summary>
+    public int[] Below(int unitId)
+    {
+        _below ??= BuildBelow();
+        return _below.GetValueOrDefault(unitId, []);
+    }
+
+    private FrozenDictionary<int, int[]> BuildBelow()
+    {
+        var children = Units.Values.Where(u => u.ParentId is not null).ToLookup(u => u.ParentId!.Value, u => u.Id);
+        var below = new Dictionary<int, int[]>();
+        foreach (var id in Units.Keys)
+        {
+            var found = new List<int>();
+            var queue = new Queue<int>(children[id]);
+            var seen = new HashSet<int> { id };
+            while (queue.TryDequeue(out var next))
+            {
+                if (!seen.Add(next)) continue; // a cycle an edit left in the tree ends here
+                found.Add(next);
+                foreach (var child in children[next]) queue.Enqueue(child);
+            }
+            if (found.Count > 0) below[id] = [.. found];
+        }
+        return below.ToFrozenDictionary();
+    }
 }
 
 /// <summary>

@@ -105,6 +105,15 @@ public sealed class AccessWorld
     private static async Task<AccessWorld> CreateAsync(string db)
     {
         var app = await CityOpsApp.StartAsync(db);
+        // Identity's 2fa endpoint makes an authenticator key the first time it is asked, and that
+        // changes the account's security stamp, which ends its sign-ins (SecurityStamps). The walk
+        // asks it as every role: give each account its key first, so the walk's tokens stay valid.
+        using (var scope = app.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+            foreach (var role in AccessTable.Callers.Skip(1))
+                await users.ResetAuthenticatorKeyAsync(await users.FindByEmailAsync($"{role}@{UserSeed.DemoDomain}") ?? throw new InvalidOperationException(role));
+        }
         var clients = new Dictionary<string, HttpClient> { [AccessTable.Anonymous] = app.CreateClient() };
         var me = new Dictionary<string, JsonNode>();
         foreach (var role in AccessTable.Callers.Skip(1))

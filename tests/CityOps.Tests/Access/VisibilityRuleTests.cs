@@ -26,18 +26,19 @@ public sealed class VisibilityRuleTests
         foreach (var role in Roles.All.Append("citizen"))
         foreach (var unit in values)
         foreach (var area in values)
+        foreach (var below in new int?[][] { [], [2], [2, 3] })
         {
-            var user = new CurrentUser("u", "u", [role], unit, area);
+            var user = new CurrentUser("u", "u", [role], unit, area, below);
             var byQuery = cases.AsQueryable().VisibleTo(user).Select(c => c.Id).ToHashSet();
             foreach (var c in cases)
             {
                 Assert.True(byQuery.Contains(c.Id) == user.CanSee(c),
-                    $"{role} (unit {unit}, area {area}) on case unit {c.AssignedUnitId} community {c.CommunityId} subdistrict {c.SubdistrictId} district {c.DistrictId}");
+                    $"{role} (unit {unit}, area {area}, oversees {string.Join(",", below)}) on case unit {c.AssignedUnitId} community {c.CommunityId} subdistrict {c.SubdistrictId} district {c.DistrictId}");
                 checkedPairs++;
             }
             seen += byQuery.Count;
         }
-        Assert.Equal((Roles.All.Length + 1) * 16 * 256, checkedPairs);
+        Assert.Equal((Roles.All.Length + 1) * 16 * 3 * 256, checkedPairs);
         // Neither rule is trivially all or nothing.
         Assert.InRange(seen, 1, checkedPairs - 1);
     }

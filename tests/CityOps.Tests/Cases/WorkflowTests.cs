@@ -326,6 +326,46 @@ public sealed class WorkflowTests
                                            && e!["data"]!.GetValue<string>().Contains("taskWithdrawn", StringComparison.Ordinal)));
     }
 
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Supervision_reaches_whoever_answers_for_the_case_and_a_superior_unit_sees_what_it_supervises(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var lead = await app.SignInAsync("shiftlead");
+        var municipal = await app.SignInAsync("department");
+        var squad = await app.SignInAsync("d350203-squad");
+        var bureau = await app.SignInAsync("d350203-bureau");
+        var otherBureau = await app.SignInAsync("d350206-bureau");
+
+        // Still with the centre: the operator who owns it is told, not the unit it was routed to.
+        var pending = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(pending, "claim");
+        await lead.MustAsync(pending, "supervise", new { reason = "群众多次来电" });
+        Assert.Equal(1, await NoticesAsync(op, pending, "supervision"));
+        Assert.Equal(0, await NoticesAsync(municipal, pending, "supervision"));
+
+        // With a squad: the squad and the district bureau above it are told, and the bureau may open the case but not work it.
+        var chief = await app.SignInAsync("streetchief");
+        var chiefUnit = (await (await chief.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
+        var community = (await (await lead.GetAsync("/api/units")).JsonAsync()).AsArray()
+            .First(u => u!["id"]!.GetValue<int>() == chiefUnit)!["areaCode"]!.GetValue<string>();
+        var (id, _) = await Access.AccessWorld.DispatchedCaseAsync(app.CreateClient(), op, "E0509", Access.AccessWorld.PointIn(Siming, not: community), "d350203-squad");
+        await lead.MustAsync(id, "supervise", new { reason = "超期未处置" });
+        Assert.Equal(1, await NoticesAsync(squad, id, "supervision"));
+        Assert.Equal(1, await NoticesAsync(bureau, id, "supervision"));
+        Assert.Equal(HttpStatusCode.OK, (await bureau.GetAsync($"/api/cases/{id}")).StatusCode);
+        var listed = (await (await bureau.GetAsync("/api/cases?pageSize=500&state=Dispatched")).JsonAsync())["items"]!.AsArray();
+        Assert.Contains(listed, c => c!["id"]!.GetValue<long>() == id);
+        var assign = await bureau.MoveAsync(id, "assign", new { userId = await squad.MyIdAsync() });
+        Assert.Equal(HttpStatusCode.Forbidden, assign.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await otherBureau.GetAsync($"/api/cases/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await municipal.GetAsync($"/api/cases/{id}")).StatusCode);
+    }
+
+    private static async Task<int> NoticesAsync(HttpClient client, long caseId, string kind) =>
+        (await (await client.GetAsync("/api/inbox")).JsonAsync()).AsArray()
+            .Count(n => n!["caseId"]?.GetValue<long>() == caseId && n["kind"]!.GetValue<string>() == kind);
+
     private static async Task<int> WithdrawnAsync(HttpClient client, long caseId) =>
         (await (await client.GetAsync("/api/inbox")).JsonAsync()).AsArray()
             .Count(n => n!["caseId"]?.GetValue<long>() == caseId && n["kind"]!.GetValue<string>() == "task-withdrawn");

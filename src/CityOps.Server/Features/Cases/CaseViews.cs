@@ -27,16 +27,25 @@ public static class CaseViews
         int ReworkCount, int ReturnCount, int ExtensionCount, int SuspensionCount, int SupervisionCount, PendingRequest Pending, double? PendingValue,
         string? PendingReason, bool? HandledOnTime, bool? CallbackReached, Satisfaction? Satisfaction, bool? EffectiveFeedback);
 
-    /// <summary>Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own; a street chief their streets).</summary>
+    /// <summary>
+    /// Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own, and a unit's
+    /// leads what the units below theirs have; a street chief or inspector their area too).
+    /// </summary>
     public static IQueryable<Case> VisibleTo(this IQueryable<Case> q, CurrentUser u)
     {
         if (SeesEveryCase(u)) return q;
         int? unit = u.UnitId, area = u.AreaId;
-        if (u.IsAnyOf([Roles.StreetChief, Roles.Inspector]))
+        var below = u.Oversees ?? [];
+        var field = u.IsAnyOf([Roles.StreetChief, Roles.Inspector]);
+        if (!field && !u.IsAnyOf([Roles.Department, Roles.Handler, Roles.Enforcement])) return q.Where(_ => false);
+        if (field && below.Count == 0)
             return q.Where(c => (unit != null && c.AssignedUnitId == unit) || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area)));
-        if (u.IsAnyOf([Roles.Department, Roles.Handler, Roles.Enforcement]))
-            return q.Where(c => unit != null && c.AssignedUnitId == unit);
-        return q.Where(_ => false);
+        if (field)
+            return q.Where(c => (unit != null && c.AssignedUnitId == unit) || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area))
+                                || below.Contains(c.AssignedUnitId));
+        return below.Count == 0
+            ? q.Where(c => unit != null && c.AssignedUnitId == unit)
+            : q.Where(c => (unit != null && c.AssignedUnitId == unit) || below.Contains(c.AssignedUnitId));
     }
 
     /// <summary>
@@ -50,10 +59,11 @@ public static class CaseViews
     {
         if (SeesEveryCase(u)) return true;
         int? unit = u.UnitId, area = u.AreaId;
+        var mine = (unit != null && assignedUnitId == unit) || (u.Oversees ?? []).Contains(assignedUnitId);
         if (u.IsAnyOf([Roles.StreetChief, Roles.Inspector]))
-            return (unit != null && assignedUnitId == unit) || (area != null && (communityId == area || subdistrictId == area || districtId == area));
+            return mine || (area != null && (communityId == area || subdistrictId == area || districtId == area));
         if (u.IsAnyOf([Roles.Department, Roles.Handler, Roles.Enforcement]))
-            return unit != null && assignedUnitId == unit;
+            return mine;
         return false;
     }
 

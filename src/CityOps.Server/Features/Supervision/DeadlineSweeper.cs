@@ -119,15 +119,9 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
             Data = $"{{\"step\":\"{c.Clock.Step}\",\"dueAt\":\"{c.Clock.DueAt:O}\",\"clock\":{c.Clock.Number}}}",
         });
         var notifier = services.GetRequiredService<Notifier>();
-        if (overdue)
-        {
-            var reference = await services.GetRequiredService<ReferenceDataCache>().GetAsync(ct);
-            notifier.Supervise(c, reference, $"overdue:{c.Id}:{c.Clock.Number}", automatic: true, null, Messages.Get("OverdueReason"), now);
-        }
-        else
-        {
-            notifier.ToUnit(c.AssignedUnitId, c, "warning", Messages.Format("NoticeWarning", c.Id));
-        }
+        var reference = await services.GetRequiredService<ReferenceDataCache>().GetAsync(ct);
+        if (overdue) notifier.Supervise(c, reference, $"overdue:{c.Id}:{c.Clock.Number}", automatic: true, null, Messages.Get("OverdueReason"), now);
+        else notifier.Warn(c, reference);
         notifier.Outbox(c, e, now);
         try
         {

@@ -25,6 +25,9 @@ public static class Roles
     /// <summary>Roles that may register reports through the native API on behalf of a channel.</summary>
     public static readonly string[] Reporters = [Operator, Dispatcher, ShiftLead, Inspector, StreetChief, Enforcement, Admin];
 
+    /// <summary>A unit's staff who hand out and sign off its work, and see what its subordinate units have.</summary>
+    public static readonly string[] UnitLeads = [Department, Enforcement, StreetChief];
+
     /// <summary>Every staff role (all but partner bureaus and operator companies).</summary>
     public static readonly string[] Staff = [Operator, Dispatcher, ShiftLead, Department, Handler, Inspector, StreetChief, Enforcement, Leader, Admin];
 }

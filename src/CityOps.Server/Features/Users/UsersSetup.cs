@@ -33,6 +33,7 @@ public static class UsersSetup
         services.AddSingleton<ILookupNormalizer, SafeLookupNormalizer>();
         services.Configure<SignInOptions>(builder.Configuration.GetSection(SignInOptions.Section));
         services.AddSingleton<SecurityStamps>();
+        services.AddScoped<Microsoft.AspNetCore.Authentication.IClaimsTransformation, OverseenUnits>();
         services.Configure<AdminOptions>(builder.Configuration.GetSection("CityOps:Admin"));
         services.AddScoped<UserSeed>();
         services.AddScoped<ReferenceDataSeeder>();
@@ -53,10 +54,14 @@ public sealed class CityOpsClaimsFactory(UserManager<AppUser> users, RoleManager
     }
 }
 
-/// <summary>Who is calling, read from the principal's claims.</summary>
-public sealed record CurrentUser(string? Id, string? Name, IReadOnlyList<string> Roles, int? UnitId, int? AreaId)
+/// <summary>
+/// Who is calling, read from the principal's claims. <paramref name="Oversees"/>: the units below the
+/// caller's own in the unit tree, for a unit's leads (<see cref="OverseenUnits"/>).
+/// </summary>
+public sealed record CurrentUser(string? Id, string? Name, IReadOnlyList<string> Roles, int? UnitId, int? AreaId, IReadOnlyList<int?>? Oversees = null)
 {
     public const string UnitClaim = "cityops:unit";
+    public const string OverseesClaim = "cityops:oversees";
     public const string AreaClaim = "cityops:area";
     public const string DisplayNameClaim = "cityops:name";
 
@@ -77,6 +82,27 @@ public sealed record CurrentUser(string? Id, string? Name, IReadOnlyList<string>
             p.FindFirstValue(DisplayNameClaim) ?? p.Identity.Name,
             p.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList(),
             Int(p.FindFirstValue(UnitClaim)),
-            Int(p.FindFirstValue(AreaClaim)));
+            Int(p.FindFirstValue(AreaClaim)),
+            p.FindAll(OverseesClaim).Select(c => Int(c.Value)).Where(v => v is not null).ToList());
+    }
+}
+
+/// <summary>
+/// Adds to a unit lead's sign-in, at each request, the units below theirs (a district bureau: its
+/// squads and street offices; a street chief: the chiefs of the level below), from the current unit
+/// tree: a superior sees the cases its subordinates have, as it is sent their 督办 orders.
+/// </summary>
+public sealed class OverseenUnits(ReferenceDataCache cache) : Microsoft.AspNetCore.Authentication.IClaimsTransformation
+{
+    public async Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
+    {
+        if (principal.Identity?.IsAuthenticated != true || principal.HasClaim(c => c.Type == CurrentUser.OverseesClaim)) return principal;
+        if (!int.TryParse(principal.FindFirstValue(CurrentUser.UnitClaim), System.Globalization.CultureInfo.InvariantCulture, out var unit)) return principal;
+        if (!Roles.UnitLeads.Any(principal.IsInRole)) return principal;
+        var below = (await cache.GetAsync(CancellationToken.None)).Below(unit);
+        if (below.Length == 0) return principal;
+        var transformed = principal.Clone();
+        transformed.AddIdentity(new ClaimsIdentity(below.Select(b => new Claim(CurrentUser.OverseesClaim, b.ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+        return transformed;
     }
 }

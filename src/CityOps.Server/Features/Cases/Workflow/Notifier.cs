@@ -31,23 +31,57 @@ public sealed class Notifier(CityOpsDb db)
             Payload = JsonSerializer.Serialize(new { caseId = c.Id, seq = e.Seq, action = e.Action, from = e.FromState?.ToString(), to = e.ToState.ToString(), at = e.At, unitId = e.UnitId, reason = e.Reason, hash = e.Hash }),
         });
 
-    /// <summary>督办 to the case's unit and its superior; <paramref name="key"/> makes it happen once.</summary>
+    /// <summary>
+    /// 督办 to whoever answers for the case now, and their superior (see <see cref="Answering"/>);
+    /// <paramref name="key"/> makes it happen once.
+    /// </summary>
     public void Supervise(Case c, ReferenceData reference, string key, bool automatic, string? byUserId, string? reason, DateTimeOffset now)
     {
-        var unit = c.AssignedUnitId is { } u && reference.Units.TryGetValue(u, out var row) ? row : null;
+        var who = Answering(c, reference);
         c.SupervisionCount++;
         db.SupervisionOrders.Add(new SupervisionOrder
         {
-            CaseId = c.Id, UnitId = unit?.Id, SuperiorUnitId = unit?.ParentId, Key = key, Automatic = automatic,
+            CaseId = c.Id, UnitId = who.Unit, SuperiorUnitId = who.Superior, Key = key, Automatic = automatic,
             IssuedById = byUserId, Reason = reason, IssuedAt = now,
         });
         var text = Messages.Format(automatic ? "NoticeOverdueSupervision" : "NoticeSupervision", c.Id);
-        ToUnit(unit?.Id, c, "supervision", text);
-        ToUnit(unit?.ParentId, c, "supervision", text);
+        Tell(c, who, "supervision", text);
+        ToUnit(who.Superior, c, "supervision", text);
         db.Outbox.Add(new OutboxMessage
         {
             Key = "supervision:" + key, Kind = "case.supervision", CaseId = c.Id, CreatedAt = now, NextAttemptAt = now,
-            Payload = JsonSerializer.Serialize(new { caseId = c.Id, unitId = unit?.Id, superiorUnitId = unit?.ParentId, automatic, reason, at = now }),
+            Payload = JsonSerializer.Serialize(new { caseId = c.Id, unitId = who.Unit, superiorUnitId = who.Superior, automatic, reason, at = now }),
         });
+    }
+
+    /// <summary>A step's time is nearly up: told to whoever answers for the case now.</summary>
+    public void Warn(Case c, ReferenceData reference) => Tell(c, Answering(c, reference), "warning", Messages.Format("NoticeWarning", c.Id));
+
+    private void Tell(Case c, Answerable who, string kind, string text)
+    {
+        if (who.People.Length == 0) ToUnit(who.Unit, c, kind, text);
+        foreach (var person in who.People) ToUser(person, c, kind, text);
+    }
+
+    /// <summary>The unit that answers for a case, its superior, and the people told by name instead of the whole unit.</summary>
+    public sealed record Answerable(int? Unit, int? Superior, string[] People);
+
+    /// <summary>
+    /// Who answers for the case in its state: while a unit has it (dispatched, handling, handled),
+    /// that unit and its superior. Before dispatch and after the unit's confirmation, the command
+    /// centre: by name, the operator who owns the case and the inspector or street chief holding a
+    /// check task; the whole centre when nobody owns it yet. The unit the case was routed to is not
+    /// told of what the centre has not yet sent it.
+    /// </summary>
+    public static Answerable Answering(Case c, ReferenceData reference)
+    {
+        if (c.State is CaseState.Dispatched or CaseState.Handling or CaseState.Handled)
+        {
+            var unit = c.AssignedUnitId is { } u && reference.Units.TryGetValue(u, out var row) ? row : null;
+            return new(unit?.Id, unit?.ParentId, []);
+        }
+        var centre = reference.Units.Values.FirstOrDefault(u => u.Kind == Units.UnitKind.CommandCentre && u.Active);
+        string?[] named = [c.ClaimedById, c.TaskAssigneeId];
+        return new(centre?.Id, centre?.ParentId, [.. named.OfType<string>().Distinct()]);
     }
 }

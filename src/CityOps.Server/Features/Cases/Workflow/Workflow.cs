@@ -31,7 +31,7 @@ public static class Workflow
     private static readonly string[] CentreStaff = [Roles.Operator, Roles.Dispatcher, Roles.ShiftLead];
     private static readonly string[] UnitStaff = [Roles.Department, Roles.Handler, Roles.Enforcement, Roles.StreetChief];
     /// <summary>The unit's own staff who hand out and sign off its work: not its handlers, who do the job.</summary>
-    private static readonly string[] UnitLeads = [Roles.Department, Roles.Enforcement, Roles.StreetChief];
+    private static readonly string[] UnitLeads = Roles.UnitLeads;
     private static readonly string[] FieldStaff = [Roles.Inspector, Roles.StreetChief];
     private static readonly string[] Supervisors = [Roles.ShiftLead, Roles.Leader];
     private static readonly CaseState[] WithUnit = [CaseState.Dispatched, CaseState.Handling, CaseState.Handled];
