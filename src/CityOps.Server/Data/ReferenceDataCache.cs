@@ -24,6 +24,8 @@ public sealed class ReferenceData
     public required FrozenDictionary<int, Unit> Units { get; init; }
     /// <summary>Districts, subdistricts and communities (not cells): id → (code, name).</summary>
     public required FrozenDictionary<int, (string Code, string Name, string? NameEn)> Areas { get; init; }
+    /// <summary>The city-level areas (the whole city), among <see cref="Areas"/>.</summary>
+    public required FrozenSet<int> Cities { get; init; }
 
     private FrozenDictionary<int, int[]>? _below;
 
@@ -170,7 +172,7 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
             .Select(a => new { a.Id, a.Code, a.CommunityId, a.SubdistrictId, a.DistrictId, a.ResponsibleUnitId, a.Geometry })
             .ToListAsync(ct);
         var areas = await db.Areas.AsNoTracking().Where(a => a.Level != AreaLevel.Cell)
-            .Select(a => new { a.Id, a.Code, a.Name, a.NameEn }).ToListAsync(ct);
+            .Select(a => new { a.Id, a.Code, a.Name, a.NameEn, a.Level }).ToListAsync(ct);
         var rules = await db.RoutingRules.AsNoTracking().ToListAsync(ct);
         var categories = await db.Categories.AsNoTracking().Include(c => c.Conditions).ToListAsync(ct);
         var majors = await db.CategoryMajors.AsNoTracking().ToListAsync(ct);
@@ -191,6 +193,7 @@ public sealed class ReferenceDataCache(IServiceScopeFactory scopes, TimeProvider
             ChannelsByKeyHash = channels.Where(c => c.ApiKeyHash != null && c.Active).ToFrozenDictionary(c => c.ApiKeyHash!),
             Units = units.ToFrozenDictionary(u => u.Id),
             Areas = areas.ToFrozenDictionary(a => a.Id, a => (a.Code, a.Name, a.NameEn)),
+            Cities = areas.Where(a => a.Level == AreaLevel.City).Select(a => a.Id).ToFrozenSet(),
         };
     }
 }

@@ -131,6 +131,17 @@ public sealed class WorkflowTests
         var reported = await (await op.GetAsync("/api/cases?state=reported&pageSize=500")).JsonAsync();
         Assert.Contains(reported["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         Assert.All(reported["items"]!.AsArray(), c => Assert.Equal("Reported", c!["state"]!.GetValue<string>()));
+        // An area is a district, subdistrict or community, a grid cell, or the whole city.
+        var place = (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["place"]!;
+        var city = (await (await op.GetAsync("/api/areas?level=City")).JsonAsync()).AsArray().Single()!["code"]!.GetValue<string>();
+        foreach (var code in new[] { place["cell"]!.GetValue<string>(), place["community"]!.GetValue<string>(), place["district"]!.GetValue<string>(), city })
+        {
+            var inArea = await (await op.GetAsync($"/api/cases?area={code}&state=Reported&pageSize=500")).JsonAsync();
+            Assert.Contains(inArea["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        }
+        var otherCell = Api.CellsOf("350206")[0].Code;
+        Assert.DoesNotContain((await (await op.GetAsync($"/api/cases?area={otherCell}&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?area=000000")).StatusCode);
         await op.MustAsync(id, "register", new { condition = "01" });
         // The unit's decisions are its leads': a handler cannot send back a case nobody gave them.
         Assert.Equal(HttpStatusCode.Forbidden, (await handler.MoveAsync(id, "return", new { reason = "不归我管" })).StatusCode);

@@ -41,16 +41,26 @@ public static class CaseEndpoints
         }
         var r = await cache.GetAsync(ct);
         if (unit is not null && !r.Units.ContainsKey(unit.Value)) errors["unit"] = [Messages.Get("UnknownUnit")];
-        int? categoryId = null, channelId = null, areaId = null;
+        int? categoryId = null, channelId = null, areaId = null, cellId = null;
+        var wholeCity = false;
         if (category is not null) { if (r.CategoriesByCode.TryGetValue(category, out var c)) categoryId = c.Id; else errors["category"] = [Messages.Format("ServiceCodeUnknown", category)]; }
         if (channel is not null) { if (r.ChannelsByCode.TryGetValue(channel, out var c)) channelId = c.Id; else errors["channel"] = [Messages.Get("ChannelUnknown")]; }
-        if (area is not null) { areaId = r.Areas.FirstOrDefault(a => a.Value.Code == area).Key; if (areaId == 0) errors["area"] = [Messages.Get("UnknownArea")]; }
+        if (area is not null)
+        {
+            // A district, subdistrict or community; a grid cell; or the city (every case with a place).
+            areaId = r.Areas.FirstOrDefault(a => a.Value.Code == area).Key;
+            if (areaId == 0 && r.Routing.CellByCode(area) is { } cell) (areaId, cellId) = (null, cell.Id);
+            else if (areaId == 0) errors["area"] = [Messages.Get("UnknownArea")];
+            else if (r.Cities.Contains(areaId.Value)) (areaId, wholeCity) = (null, true);
+        }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var q = db.Cases.AsNoTracking().VisibleTo(CurrentUser.From(http.User));
         if (stateValue is not null) q = q.Where(c => c.State == stateValue);
         if (unit is not null) q = q.Where(c => c.AssignedUnitId == unit);
         if (areaId is not null) q = q.Where(c => c.DistrictId == areaId || c.SubdistrictId == areaId || c.CommunityId == areaId);
+        if (cellId is not null) q = q.Where(c => c.CellId == cellId);
+        if (wholeCity) q = q.Where(c => c.CellId != null);
         if (categoryId is not null) q = q.Where(c => c.CategoryId == categoryId);
         if (channelId is not null) q = q.Where(c => c.ChannelId == channelId);
         if (from is not null) q = q.Where(c => c.ReportedAt >= from);

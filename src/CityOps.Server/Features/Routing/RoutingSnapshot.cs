@@ -24,6 +24,7 @@ public sealed class RoutingSnapshot
 {
     private readonly CityMap _map;
     private readonly CellFacts[] _cells;
+    private readonly FrozenDictionary<string, CellFacts> _cellsByCode;
     private readonly FrozenDictionary<(int Area, int Category), (int Unit, int Rule)> _rules;
     private readonly FrozenSet<int> _storefront;
     private readonly FrozenDictionary<int, int> _communityChief;
@@ -38,6 +39,7 @@ public sealed class RoutingSnapshot
     {
         _map = new CityMap(cells.Select(c => (c.Cell.Id, c.Geometry)).ToList());
         _cells = cells.Select(c => c.Cell).ToArray();
+        _cellsByCode = _cells.GroupBy(c => c.Code, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         // The unique index on (area, category) does not hold where either is NULL (NULLs are distinct), so two
         // racing inserts can leave a twin: the older rule wins rather than the whole snapshot failing to load.
         _rules = rules.GroupBy(r => (r.AreaId ?? 0, r.CategoryId ?? 0))
@@ -51,6 +53,8 @@ public sealed class RoutingSnapshot
     }
 
     public int CellCount => _cells.Length;
+
+    public CellFacts? CellByCode(string code) => _cellsByCode.GetValueOrDefault(code);
 
     public CellFacts? Locate(double lon, double lat)
     {
