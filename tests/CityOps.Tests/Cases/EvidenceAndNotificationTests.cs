@@ -127,6 +127,19 @@ public sealed class EvidenceAndNotificationTests
         Assert.Equal(HttpStatusCode.BadRequest, (await op.MoveAsync(id, "factcheck", new { userId = await chief.MyIdAsync() })).StatusCode);
         await op.MustAsync(id, "register", new { condition = "01" });
         Assert.Equal(HttpStatusCode.BadRequest, (await dispatcher.MoveAsync(id, "dispatch", new { unitId = 999_999 })).StatusCode);
+        // A territorial unit works inside its territory: the Siming squad cannot take a Tong'an case, the Tong'an squad can.
+        var units = (await (await dispatcher.GetAsync("/api/units")).JsonAsync()).AsArray();
+        int UnitId(string code) => units.First(u => u!["code"]!.GetValue<string>() == code)!["id"]!.GetValue<int>();
+        var outside = await dispatcher.MoveAsync(id, "dispatch", new { unitId = UnitId("d350203-squad") });
+        Assert.Equal(HttpStatusCode.BadRequest, outside.StatusCode);
+        Assert.Equal("unitId", (await outside.JsonAsync())["field"]!.GetValue<string>());
+        await dispatcher.MustAsync(id, "dispatch", new { unitId = UnitId("d350212-squad") });
+        // Sent back by the squad, the case has no routed unit to default to: the dispatcher is asked to name one.
+        await (await app.SignInAsync("d350212-squad")).MustAsync(id, "return", new { reason = "非本队职责" });
+        var unnamed = await dispatcher.MoveAsync(id, "dispatch");
+        Assert.Equal(HttpStatusCode.BadRequest, unnamed.StatusCode);
+        Assert.Equal("unitId", (await unnamed.JsonAsync())["field"]!.GetValue<string>());
+        await dispatcher.MustAsync(id, "dispatch", new { unitId = UnitId("d350212-bureau") });
         // A Siming street chief neither sees nor moves a Tong'an case.
         Assert.Equal(HttpStatusCode.NotFound, (await chief.GetAsync($"/api/cases/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await chief.MoveAsync(id, "return", new { reason = "x" })).StatusCode);

@@ -54,9 +54,14 @@ public sealed partial class MoveEffects
 
     private void Dispatch(Case c, int? unitId, ReferenceData reference, DateTimeOffset now, CaseEvent e)
     {
-        if (unitId is not { } id || !reference.Units.TryGetValue(id, out var unit) || !unit.Active
+        // No unit named and none routed (a unit sent the case back): the dispatcher must choose.
+        if (unitId is not { } id) throw new MoveRefusedException(400, Messages.Get("DispatchUnitRequired"), field: "unitId");
+        if (!reference.Units.TryGetValue(id, out var unit) || !unit.Active
             || unit.Kind is UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre)
             throw new MoveRefusedException(400, Messages.Get("UnknownUnit"), field: "unitId");
+        // A unit of a territory (street office, squad, street chief) works only inside it.
+        if (unit.AreaId is { } area && !reference.Cities.Contains(area) && c.DistrictId != area && c.SubdistrictId != area && c.CommunityId != area)
+            throw new MoveRefusedException(400, Messages.Get("UnitOutsideArea"), field: "unitId");
         var condition = reference.Categories[c.CategoryId].Conditions.First(k => k.Id == c.ConditionId);
         (c.AssignedUnitId, c.DispatchedAt, c.State, c.HandlerId) = (id, now, CaseState.Dispatched, null);
         e.UnitId = id;
