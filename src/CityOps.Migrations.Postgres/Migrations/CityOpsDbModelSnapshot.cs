@@ -291,6 +291,9 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.Property<bool?>("VerificationPassed")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("VerifyBeforeClose")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("integer");

@@ -284,6 +284,9 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.Property<bool?>("VerificationPassed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("VerifyBeforeClose")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");

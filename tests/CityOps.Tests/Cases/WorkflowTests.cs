@@ -373,6 +373,41 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.NotFound, (await municipal.GetAsync($"/api/cases/{id}")).StatusCode);
     }
 
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Work_signed_off_by_the_one_who_did_it_is_verified_by_someone_else_before_it_closes(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var inspector = await app.SignInAsync("inspector");
+        var chief = await app.SignInAsync("streetchief");
+        var chiefUnit = (await (await chief.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
+        var community = (await (await op.GetAsync("/api/units")).JsonAsync()).AsArray()
+            .First(u => u!["id"]!.GetValue<int>() == chiefUnit)!["areaCode"]!.GetValue<string>();
+
+        // 门前三包 in the chief's community: the community street chief, a one-person unit, does the work and signs it off.
+        var id = await app.CreateClient().ReportAsync("E0116", Access.AccessWorld.PointIn(community));
+        var registered = await op.MustAsync(id, "register", new { condition = "01" });
+        Assert.Equal(chiefUnit, registered["routing"]!["unitId"]!.GetValue<int>());
+        var chiefId = await chief.MyIdAsync();
+        await chief.MustAsync(id, "assign", new { userId = chiefId });
+        await chief.MustAsync(id, "submit", new { notes = "已清扫", attachments = new[] { await chief.UploadAsync(Loop.Photo()) } });
+        var confirmed = await chief.MustAsync(id, "confirm");
+        Assert.True(confirmed["work"]!["verifyBeforeClose"]!.GetValue<bool>());
+
+        // The centre may not close it unverified, nor send the verification to the chief who did the work.
+        var close = await op.MoveAsync(id, "close", new { closingConditionMet = true });
+        Assert.Equal(HttpStatusCode.Conflict, close.StatusCode);
+        Assert.Equal(["verify"], (await close.JsonAsync())["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray());
+        var own = await op.MoveAsync(id, "verify", new { userId = chiefId });
+        Assert.Equal(HttpStatusCode.BadRequest, own.StatusCode);
+        Assert.Equal("userId", (await own.JsonAsync())["field"]!.GetValue<string>());
+        Assert.Equal(await inspector.MyIdAsync(), (await op.MustAsync(id, "verify"))["work"]!["taskAssigneeId"]!.GetValue<string>());
+        await inspector.MustAsync(id, "verify-report", new { passed = true, notes = "已清扫干净" });
+        Assert.Equal("Closed", (await op.MustAsync(id, "close", new { closingConditionMet = true }))["state"]!.GetValue<string>());
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Contains("selfConfirmed", history.Single(e => e!["action"]!.GetValue<string>() == "confirm")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private static async Task<int> NoticesAsync(HttpClient client, long caseId, string kind) =>
         (await (await client.GetAsync("/api/inbox")).JsonAsync()).AsArray()
             .Count(n => n!["caseId"]?.GetValue<long>() == caseId && n["kind"]!.GetValue<string>() == kind);

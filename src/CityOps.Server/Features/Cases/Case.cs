@@ -77,6 +77,11 @@ public sealed class Case
     public string? TaskAssigneeId { get; set; }
     public string? ResultNotes { get; set; }
     public bool? VerificationPassed { get; set; }
+    /// <summary>
+    /// The unit's sign-off was by the person who did the work (a lead who handled the case
+    /// themselves, a one-person unit): the centre closes it only after a passed verification (核实).
+    /// </summary>
+    public bool VerifyBeforeClose { get; set; }
     public int ReworkCount { get; set; }
     public int ReturnCount { get; set; }
     public int ExtensionCount { get; set; }

@@ -25,7 +25,7 @@ public static class CaseViews
         IReadOnlyList<string> AllowedActions, IReadOnlyList<EventRow> Appended);
     public sealed record Work(string? ClaimedById, string? HandlerId, string? TaskAssigneeId, string? ResultNotes, bool? VerificationPassed,
         int ReworkCount, int ReturnCount, int ExtensionCount, int SuspensionCount, int SupervisionCount, PendingRequest Pending, double? PendingValue,
-        string? PendingReason, bool? HandledOnTime, bool? CallbackReached, Satisfaction? Satisfaction, bool? EffectiveFeedback);
+        string? PendingReason, bool? HandledOnTime, bool? CallbackReached, Satisfaction? Satisfaction, bool? EffectiveFeedback, bool VerifyBeforeClose);
 
     /// <summary>
     /// Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own, and a unit's
@@ -110,7 +110,8 @@ public static class CaseViews
 
     private static Work WorkOf(Case c) =>
         new(c.ClaimedById, c.HandlerId, c.TaskAssigneeId, c.ResultNotes, c.VerificationPassed, c.ReworkCount, c.ReturnCount, c.ExtensionCount,
-            c.SuspensionCount, c.SupervisionCount, c.Pending, c.PendingValue, c.PendingReason, c.HandledOnTime, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback);
+            c.SuspensionCount, c.SupervisionCount, c.Pending, c.PendingValue, c.PendingReason, c.HandledOnTime, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback,
+            c.VerifyBeforeClose);
 
     private static string Name(ReferenceData r, int categoryId) => Messages.Pick(r.Categories[categoryId].NameZh, r.Categories[categoryId].NameEn);
 

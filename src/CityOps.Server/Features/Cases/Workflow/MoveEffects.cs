@@ -28,7 +28,8 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "factcheck":
             case "verify":
                 c.ClaimedById ??= user.Id;
-                var worker = await PickFieldWorkerAsync(c, input.UserId, ct);
+                // A verification is not made by the unit whose work it checks (a street chief who handled the case).
+                var worker = await PickFieldWorkerAsync(c, input.UserId, rule.Action == "verify" ? c.AssignedUnitId : null, ct);
                 if (worker == c.TaskAssigneeId) throw new MoveRefusedException(400, Messages.Get("TaskAlreadyHeld"), field: "userId");
                 c.TaskAssigneeId = e.TargetUserId = worker;
                 c.State = rule.To!.Value;
@@ -68,6 +69,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 break;
             case "confirm":
                 (c.State, c.HandledAt, c.HandledOnTime) = (CaseState.Feedback, now, clocks.WithinLimit(c.Clock, now));
+                // Nobody signs off their own work unchecked: the centre must have it verified first.
+                c.VerifyBeforeClose = c.HandlerId == user.Id;
+                if (c.VerifyBeforeClose) data["selfConfirmed"] = true;
                 Clocks.Stop(c.Clock);
                 break;
             case "rework":
@@ -76,6 +80,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "close":
                 if (input.ClosingConditionMet != true) throw new MoveRefusedException(400, Messages.Get("ClosingConditionRequired"), field: "closingConditionMet");
                 if (c.VerificationPassed == false) throw new MoveRefusedException(409, Messages.Get("VerificationFailed"), ["rework"]);
+                if (c.VerifyBeforeClose && c.VerificationPassed != true) throw new MoveRefusedException(409, Messages.Get("VerificationNeeded"), ["verify"]);
                 (c.State, c.ClosedAt) = (CaseState.Closed, now);
                 c.StatusNotes = string.IsNullOrWhiteSpace(input.Notes) ? ClosingText(c, reference) : input.Notes.Trim();
                 Clocks.Stop(c.Clock);
