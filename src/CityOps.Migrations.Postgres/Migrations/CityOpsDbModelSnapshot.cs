@@ -1004,6 +1004,23 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.ToTable("Notifications");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.NotificationRead", b =>
+                {
+                    b.Property<long>("NotificationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("ReadAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("NotificationId", "UserId");
+
+                    b.ToTable("NotificationReads");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Supervision.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -1593,6 +1610,15 @@ namespace CityOps.Migrations.Postgres.Migrations
                     b.HasOne("CityOps.Server.Features.Units.Unit", null)
                         .WithMany()
                         .HasForeignKey("UnitId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.NotificationRead", b =>
+                {
+                    b.HasOne("CityOps.Server.Features.Supervision.Notification", null)
+                        .WithMany()
+                        .HasForeignKey("NotificationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

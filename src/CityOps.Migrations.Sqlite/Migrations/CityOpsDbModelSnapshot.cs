@@ -973,6 +973,23 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.ToTable("Notifications");
                 });
 
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.NotificationRead", b =>
+                {
+                    b.Property<long>("NotificationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReadAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("NotificationId", "UserId");
+
+                    b.ToTable("NotificationReads");
+                });
+
             modelBuilder.Entity("CityOps.Server.Features.Supervision.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -1550,6 +1567,15 @@ namespace CityOps.Migrations.Sqlite.Migrations
                     b.HasOne("CityOps.Server.Features.Units.Unit", null)
                         .WithMany()
                         .HasForeignKey("UnitId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CityOps.Server.Features.Supervision.NotificationRead", b =>
+                {
+                    b.HasOne("CityOps.Server.Features.Supervision.Notification", null)
+                        .WithMany()
+                        .HasForeignKey("NotificationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -35,6 +35,7 @@ public sealed class CityOpsDb(DbContextOptions<CityOpsDb> options) : IdentityDbC
     public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
     public DbSet<SupervisionOrder> SupervisionOrders => Set<SupervisionOrder>();
     public DbSet<Notification> Notifications => Set<Notification>();
+    public DbSet<NotificationRead> NotificationReads => Set<NotificationRead>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Lease> Leases => Set<Lease>();
     public DbSet<Attachment> Attachments => Set<Attachment>();

@@ -211,6 +211,16 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
     }
 }
 
+internal sealed class NotificationReadConfiguration : IEntityTypeConfiguration<NotificationRead>
+{
+    public void Configure(EntityTypeBuilder<NotificationRead> e)
+    {
+        e.HasKey(x => new { x.NotificationId, x.UserId });
+        e.Property(x => x.UserId).HasMaxLength(64);
+        e.HasOne<Notification>().WithMany().HasForeignKey(x => x.NotificationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class OutboxConfiguration : IEntityTypeConfiguration<OutboxMessage>
 {
     public void Configure(EntityTypeBuilder<OutboxMessage> e)

@@ -218,6 +218,34 @@ public sealed class EvidenceAndNotificationTests
         await op.MustAsync(id, "close", new { closingConditionMet = true, attachments = new[] { await squad.UploadAsync(Loop.Photo()) } });
     }
 
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_notice_to_a_unit_is_read_or_unread_for_each_of_its_people(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var lead = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "02" }); // dispatched: a notice to the municipal division
+
+        var notice = (await (await lead.GetAsync("/api/inbox")).JsonAsync()).AsArray()
+            .Single(n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "dispatch")!;
+        var noticeId = notice["id"]!.GetValue<long>();
+        Assert.False(notice["read"]!.GetValue<bool>());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await lead.PostAsync($"/api/inbox/{noticeId}/read", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await lead.PostAsync($"/api/inbox/{noticeId}/read", null)).StatusCode); // again: no change, no error
+        async Task<System.Text.Json.Nodes.JsonNode?> ByIdAsync(HttpClient c, bool unreadOnly) =>
+            (await (await c.GetAsync("/api/inbox" + (unreadOnly ? "?unread=true" : ""))).JsonAsync()).AsArray().FirstOrDefault(n => n!["id"]!.GetValue<long>() == noticeId);
+        Assert.True((await ByIdAsync(lead, false))!["read"]!.GetValue<bool>());
+        Assert.Null(await ByIdAsync(lead, true));
+        // The handler of the same unit has not read it.
+        Assert.False((await ByIdAsync(handler, false))!["read"]!.GetValue<bool>());
+        Assert.NotNull(await ByIdAsync(handler, true));
+        // Someone outside the unit cannot mark it.
+        Assert.Equal(HttpStatusCode.NotFound, (await (await app.SignInAsync("city-water")).PostAsync($"/api/inbox/{noticeId}/read", null)).StatusCode);
+    }
+
     private static byte[] Padded(byte[] head) => [.. head, .. new byte[64]];
 
     private static ByteArrayContent Content(byte[] bytes, string type)

@@ -25,7 +25,16 @@ public sealed class Notification
     public required string Kind { get; set; }
     public required string Text { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>When it was read: by its person, or first by anyone of its unit (each reader's own mark is a <see cref="NotificationRead"/>).</summary>
     public DateTimeOffset? ReadAt { get; set; }
+}
+
+/// <summary>One person of a unit has read a notice to the whole unit: others of the unit still see it unread.</summary>
+public sealed class NotificationRead
+{
+    public long NotificationId { get; set; }
+    public required string UserId { get; set; }
+    public DateTimeOffset ReadAt { get; set; }
 }
 
 /// <summary>A webhook message waiting to be delivered (transactional outbox: written with the move).</summary>
