@@ -196,6 +196,8 @@ internal sealed class SupervisionOrderConfiguration : IEntityTypeConfiguration<S
         e.HasIndex(x => x.CaseId);
         e.Property(x => x.IssuedById).HasMaxLength(64);
         e.Property(x => x.Reason).HasMaxLength(2000);
+        e.Property(x => x.AcknowledgedById).HasMaxLength(64);
+        e.Property(x => x.Reply).HasMaxLength(1000);
     }
 }
 

@@ -154,6 +154,7 @@ public sealed partial class AccessMatrixTests
                 ("GET", "/api/audit/verify") => $"/api/audit/verify?caseId={id}",
                 ("GET", "/api/attachments/{sha256}") => $"/api/attachments/{w.PhotoInReach(caller)}",
                 ("POST", "/api/inbox/{id}/read") => $"/api/inbox/{w.UnitNotice}/read",
+                ("POST", "/api/supervision/{id}/acknowledge") => $"/api/supervision/{w.SupervisionOrder}/acknowledge",
                 ("GET", "/api/evaluation/units") => $"/api/evaluation/units?period={year}",
                 ("GET", "/api/evaluation/areas") => $"/api/evaluation/areas?period={year}&level=district",
                 ("GET", "/api/evaluation/people") => $"/api/evaluation/people?period={year}&role=operator",
@@ -192,6 +193,7 @@ public sealed partial class AccessMatrixTests
                 ("POST", "/api/auth/resendConfirmationEmail" or "/api/auth/forgotPassword") => new { email = w.ProbeEmail },
                 ("POST", "/api/auth/resetPassword") => new { email = w.ProbeEmail, resetCode = "not-a-code", newPassword = AccessWorld.ProbePassword + "2" },
                 ("POST", "/api/auth/manage/2fa" or "/api/auth/manage/info") => new { },
+                ("POST", "/api/supervision/{id}/acknowledge") => new { reply = new string('长', 1001) }, // too long: refused, nothing stored
                 ("POST", "/api/reports") => new { channel = "hotline12345", category = "X9999", description = "权限测试", location = new { lat, lon } },
                 ("POST", "/api/evaluation/schemes") => new { name = "" },
                 ("PUT", "/api/admin/areas/{code}") => new { name = "" },

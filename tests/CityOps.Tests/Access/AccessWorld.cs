@@ -51,6 +51,8 @@ public sealed class AccessWorld
     public required string UncitedPhoto { get; init; }
     /// <summary>The dispatch notice of <see cref="MunicipalCase"/> to the municipal division.</summary>
     public required long UnitNotice { get; init; }
+    /// <summary>A 督办 order to the municipal division, about <see cref="MunicipalCase"/>.</summary>
+    public required long SupervisionOrder { get; init; }
     public required int RoutingRule { get; init; }
     public required int ImportJob { get; init; }
     public required int Scheme { get; init; }
@@ -143,6 +145,9 @@ public sealed class AccessWorld
         var notice = notices.FirstOrDefault(n => n!["caseId"]?.GetValue<long>() == municipal)
                      ?? throw new InvalidOperationException($"no notice of case {municipal} in the municipal division's inbox: {notices.ToJsonString()}");
 
+        await clients[AccessTable.ShiftLead].MustAsync(municipal, "supervise", new { reason = "权限测试督办" });
+        var order = (await (await clients[AccessTable.ShiftLead].GetAsync($"/api/supervision?caseId={municipal}")).JsonAsync()).AsArray().Single()!;
+
         var rule = await admin.PostAsJsonAsync("/api/admin/routing-rules", new { areaCode = community, category = "C0121", unitCode = "city-municipal", note = "access test" });
         Assert.True(rule.IsSuccessStatusCode, await rule.Content.ReadAsStringAsync());
         var import = await admin.PostAsync("/api/admin/geography/imports?level=Cell", new StringContent("""{"type":"FeatureCollection","features":[]}""", Encoding.UTF8, "application/geo+json"));
@@ -167,7 +172,7 @@ public sealed class AccessWorld
         {
             App = app, Clients = clients, Me = me, MunicipalUnit = UnitId("city-municipal"), SimingSquad = UnitId("d350203-squad"), ChiefCommunity = community,
             MunicipalCase = municipal, MunicipalCaseToken = token, MunicipalCasePoint = point, SquadCase = squad, OtherDistrictCase = other,
-            CitedPhoto = cited, UncitedPhoto = uncited, UnitNotice = notice["id"]!.GetValue<long>(),
+            CitedPhoto = cited, UncitedPhoto = uncited, UnitNotice = notice["id"]!.GetValue<long>(), SupervisionOrder = order["id"]!.GetValue<long>(),
             RoutingRule = (await rule.JsonAsync())["id"]!.GetValue<int>(), ImportJob = (await import.JsonAsync())["id"]!.GetValue<int>(),
             Scheme = schemes[0]!["id"]!.GetValue<int>(), ProbeUserId = probeId, ProbeEmail = probeEmail, ProbeConfirmCode = code,
             RefreshToken = (await login.JsonAsync())["refreshToken"]!.GetValue<string>(),

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CityOps.Server.Data;
 using CityOps.Tests.Support;
@@ -371,6 +372,21 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.Forbidden, assign.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await otherBureau.GetAsync($"/api/cases/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await municipal.GetAsync($"/api/cases/{id}")).StatusCode);
+
+        // The squad acknowledges the order (签收) with a reply, once; the bureau and the centre read it, the centre sees it answered.
+        var order = (await (await squad.GetAsync($"/api/supervision?caseId={id}&pending=true")).JsonAsync()).AsArray().Single()!;
+        var orderId = order["id"]!.GetValue<long>();
+        Assert.Equal(HttpStatusCode.Forbidden, (await bureau.PostAsJsonAsync($"/api/supervision/{orderId}/acknowledge", new { reply = "知悉" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await otherBureau.PostAsJsonAsync($"/api/supervision/{orderId}/acknowledge", new { reply = "知悉" })).StatusCode);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => squad.PostAsJsonAsync($"/api/supervision/{orderId}/acknowledge", new { reply = "已安排队员今日处置" })));
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Conflict));
+        Assert.Empty((await (await squad.GetAsync($"/api/supervision?caseId={id}&pending=true")).JsonAsync()).AsArray());
+        var seen = (await (await lead.GetAsync($"/api/supervision?caseId={id}")).JsonAsync()).AsArray().Single()!;
+        Assert.Equal("已安排队员今日处置", seen["reply"]!.GetValue<string>());
+        Assert.Equal(await squad.MyIdAsync(), seen["acknowledgedById"]!.GetValue<string>());
+        Assert.Single((await (await bureau.GetAsync($"/api/supervision?caseId={id}")).JsonAsync()).AsArray());
+        Assert.Empty((await (await otherBureau.GetAsync($"/api/supervision?caseId={id}")).JsonAsync()).AsArray());
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

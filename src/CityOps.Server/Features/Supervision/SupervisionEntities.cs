@@ -13,6 +13,10 @@ public sealed class SupervisionOrder
     public string? IssuedById { get; set; }
     public string? Reason { get; set; }
     public DateTimeOffset IssuedAt { get; set; }
+    /// <summary>When the unit the order went to acknowledged it (签收), by whom, and what it answered.</summary>
+    public DateTimeOffset? AcknowledgedAt { get; set; }
+    public string? AcknowledgedById { get; set; }
+    public string? Reply { get; set; }
 }
 
 /// <summary>An in-app inbox entry for one person or for everyone of one unit.</summary>

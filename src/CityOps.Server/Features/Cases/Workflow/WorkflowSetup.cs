@@ -27,5 +27,6 @@ public static class WorkflowSetup
         app.MapMoves();
         app.MapAudit();
         app.MapInbox();
+        app.MapSupervision();
     }
 }
