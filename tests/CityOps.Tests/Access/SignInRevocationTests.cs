@@ -58,5 +58,13 @@ public sealed class SignInRevocationTests
         Assert.Equal(HttpStatusCode.OK, (await againElsewhere.GetAsync("/api/auth/me")).StatusCode);
         // Other users' tokens are untouched.
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/auth/me")).StatusCode);
+
+        // A user who changes their password ends their other sign-ins here at once, too (Identity changes the stamp).
+        var phone = await one.SignInAsync("handler");
+        var desk = await one.SignInAsync("handler");
+        Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync("/api/auth/me")).StatusCode);
+        var changed = await desk.PostAsJsonAsync("/api/auth/manage/info", new { oldPassword = UserSeed.DemoPassword, newPassword = "Another-Passw0rd!" });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await phone.GetAsync("/api/auth/me")).StatusCode);
     }
 }

@@ -158,6 +158,12 @@ public sealed class AdministrationTests
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/units", new { code = "Bad Code!", nameZh = "x", nameEn = "x", kind = "Department" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/users", new { email = "new@demo.cityops", displayName = "x", password = "Strong-Passw0rd", roles = new[] { "emperor" } })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/users", new { })).StatusCode);
+        // A name events can record (at most 100 characters), and an edit as valid as a creation: no empty name, no account without a role.
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/users", new { email = $"long-{Guid.NewGuid():N}@demo.cityops", displayName = new string('名', 101), password = "Strong-Passw0rd", roles = new[] { "handler" } })).StatusCode);
+        var someone = (await (await admin.GetAsync("/api/admin/users?role=handler")).JsonAsync()).AsArray()[0]!["id"]!.GetValue<string>();
+        foreach (object body in new object[] { new { roles = Array.Empty<string>() }, new { displayName = " " }, new { displayName = new string('名', 101) } })
+            Assert.Equal(HttpStatusCode.BadRequest, (await admin.PutAsJsonAsync($"/api/admin/users/{someone}", body)).StatusCode);
+        Assert.NotEmpty((await (await admin.GetAsync("/api/admin/users?role=handler")).JsonAsync()).AsArray().First(u => u!["id"]!.GetValue<string>() == someone)!["roles"]!.AsArray());
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/admin/routing-rules", new { unitCode = "centre" })).StatusCode);
 
         var created = await admin.PostAsJsonAsync("/api/admin/categories", new

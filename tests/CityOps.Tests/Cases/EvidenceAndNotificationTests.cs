@@ -41,6 +41,10 @@ public sealed class EvidenceAndNotificationTests
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u001cftypavif\0\0\0\0avifmif1miaf"u8.ToArray()), "image/heic"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u001cftypmif1\0\0\0\0mif1avifmiaf"u8.ToArray()), "image/heic"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u0018ftypM4A \0\0\0\0M4A isom"u8.ToArray()), "video/mp4"))).StatusCode);
+        // A box that says it runs to the end (size 0) or past what is read, where an AVIF brand could hide, is refused too.
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\0ftypmif1\0\0\0\0miafavif"u8.ToArray()), "image/heic"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await handler.PostAsync("/api/attachments",
+            Content(Padded([0, 0, 1, 4, .. "ftypmif1\0\0\0\0"u8.ToArray(), .. Enumerable.Repeat("miaf"u8.ToArray(), 60).SelectMany(b => b), .. "avif"u8.ToArray()]), "image/heic"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u0018ftypheic\0\0\0\0mif1heic"u8.ToArray()), "image/heic"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await handler.PostAsync("/api/attachments", Content(Padded("\0\0\0\u0018ftypisom\0\0\u0002\0isomiso2"u8.ToArray()), "video/mp4"))).StatusCode);
         var huge = new byte[11 * 1024 * 1024];

@@ -303,7 +303,7 @@ public sealed class WorkflowTests
 
         // The fact-check goes to the inspector; sent again to the same person it is refused, to the street chief it moves.
         Assert.Equal(inspectorId, (await op.MustAsync(id, "factcheck"))["work"]!["taskAssigneeId"]!.GetValue<string>());
-        var same = await op.MoveAsync(id, "factcheck");
+        var same = await op.MoveAsync(id, "factcheck", new { userId = inspectorId });
         Assert.Equal(HttpStatusCode.BadRequest, same.StatusCode);
         Assert.Equal("userId", (await same.JsonAsync())["field"]!.GetValue<string>());
         var moved = await op.MustAsync(id, "factcheck", new { userId = chiefId });
@@ -320,6 +320,7 @@ public sealed class WorkflowTests
         await op.MustAsync(id, "verify");
         var failed = await inspector.MustAsync(id, "verify-report", new { passed = false, notes = "井盖仍缺失" });
         Assert.DoesNotContain("verify", failed["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.DoesNotContain("close", (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
         var again = await op.MoveAsync(id, "verify");
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Contains("rework", (await again.JsonAsync())["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
@@ -336,6 +337,18 @@ public sealed class WorkflowTests
         var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
         Assert.Equal(2, history.Count(e => e!["data"]?.GetValue<string>().Contains(inspectorId, StringComparison.Ordinal) == true
                                            && e!["data"]!.GetValue<string>().Contains("taskWithdrawn", StringComparison.Ordinal)));
+
+        // A report voided while its fact-check is out: the task goes with it, and its holder is told at the void's time.
+        var voided = await app.CreateClient().ReportAsync(Category, Access.AccessWorld.PointIn(community));
+        await op.MustAsync(voided, "factcheck");
+        var voidMove = await op.MustAsync(voided, "void", new { reason = "重复上报" });
+        Assert.Null(voidMove["work"]!["taskAssigneeId"]);
+        var notice = (await (await inspector.GetAsync("/api/inbox")).JsonAsync()).AsArray()
+            .Single(n => n!["caseId"]?.GetValue<long>() == voided && n["kind"]!.GetValue<string>() == "task-withdrawn")!;
+        // The record keeps whole milliseconds; the notice the same instant, finer.
+        var voidAt = DateTimeOffset.Parse(voidMove["appended"]!.AsArray().Last()!["at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        var noticeAt = DateTimeOffset.Parse(notice["createdAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(noticeAt - voidAt, TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
@@ -413,7 +426,9 @@ public sealed class WorkflowTests
         // The centre may not close it unverified, nor send the verification to the chief who did the work.
         var close = await op.MoveAsync(id, "close", new { closingConditionMet = true });
         Assert.Equal(HttpStatusCode.Conflict, close.StatusCode);
-        Assert.Equal(["verify"], (await close.JsonAsync())["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray());
+        var offered = (await close.JsonAsync())["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray();
+        Assert.Contains("verify", offered);
+        Assert.DoesNotContain("close", offered);
         var own = await op.MoveAsync(id, "verify", new { userId = chiefId });
         Assert.Equal(HttpStatusCode.BadRequest, own.StatusCode);
         Assert.Equal("userId", (await own.JsonAsync())["field"]!.GetValue<string>());
@@ -421,6 +436,17 @@ public sealed class WorkflowTests
         await inspector.MustAsync(id, "verify-report", new { passed = true, notes = "已清扫干净" });
         Assert.Equal("Closed", (await op.MustAsync(id, "close", new { closingConditionMet = true }))["state"]!.GetValue<string>());
         var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+
+        // A lead who gives the case to a handler but submits the result themselves did the work: they may not send it back to
+        // themselves, and their sign-off needs a verification.
+        var lead = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var other = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(other, "register", new { condition = "02" });
+        await lead.MustAsync(other, "assign", new { userId = await handler.MyIdAsync() });
+        await lead.MustAsync(other, "submit", new { notes = "我自己修好了", attachments = new[] { await lead.UploadAsync(Loop.Photo()) } });
+        Assert.Equal(HttpStatusCode.Forbidden, (await lead.MoveAsync(other, "rework", new { reason = "再看看" })).StatusCode);
+        Assert.True((await lead.MustAsync(other, "confirm"))["work"]!["verifyBeforeClose"]!.GetValue<bool>());
         Assert.Contains("selfConfirmed", history.Single(e => e!["action"]!.GetValue<string>() == "confirm")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 

@@ -22,7 +22,7 @@ public sealed class AttachmentStore(AttachmentOptions options)
     public static readonly string[] Types = ["image/jpeg", "image/png", "image/webp", "image/heic", "video/mp4", "video/quicktime"];
 
     /// <summary>How much of the start of an upload is read to tell its type.</summary>
-    public const int HeadLength = 64;
+    public const int HeadLength = 256;
 
     /// <summary>Fewer bytes than this are no photo or video, whatever they start with.</summary>
     public const int MinBytes = 32;
@@ -44,7 +44,10 @@ public sealed class AttachmentStore(AttachmentOptions options)
         if (head.Length >= 12 && head[..4].SequenceEqual("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8)) return "image/webp";
         if (head.Length >= 12 && head[4..8].SequenceEqual("ftyp"u8))
         {
-            var brands = Brands(head);
+            // The whole type box must lie in the head, so no brand (an AVIF one) hides past it; sizes 0 and 1 (to the end, 64-bit) are no real ftyp.
+            var size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(head);
+            if (size < 16 || size > head.Length || size % 4 != 0) return null;
+            var brands = Brands(head[..(int)size]);
             if (brands.Any(b => AvifBrands.Contains(b))) return null;
             var major = brands[0];
             if (HeicBrands.Contains(major)) return "image/heic";
@@ -54,12 +57,11 @@ public sealed class AttachmentStore(AttachmentOptions options)
         return null;
     }
 
-    /// <summary>The ftyp box's major brand, then the compatible brands that lie within the head.</summary>
-    private static List<string> Brands(ReadOnlySpan<byte> head)
+    /// <summary>An ftyp box's major brand, then its compatible brands.</summary>
+    private static List<string> Brands(ReadOnlySpan<byte> box)
     {
-        var size = (int)Math.Min(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(head), (uint)head.Length);
-        var brands = new List<string> { System.Text.Encoding.ASCII.GetString(head[8..12]) };
-        for (var at = 16; at + 4 <= size; at += 4) brands.Add(System.Text.Encoding.ASCII.GetString(head.Slice(at, 4)));
+        var brands = new List<string> { System.Text.Encoding.ASCII.GetString(box[8..12]) };
+        for (var at = 16; at + 4 <= box.Length; at += 4) brands.Add(System.Text.Encoding.ASCII.GetString(box.Slice(at, 4)));
         return brands;
     }
 

@@ -112,6 +112,7 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
         c.Clock.WarningRaised = true;
         c.Clock.OverdueRaised |= overdue;
         c.Version++;
+        c.UpdatedAt = now; // the notices below carry the sweep's time
         var e = CaseChain.Append(c, new CaseEvent
         {
             At = now, Action = overdue ? "overdue" : "warning", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system",

@@ -90,3 +90,22 @@ public sealed class RevalidatingSignIn(ILoggerFactory logs, IServiceScopeFactory
         return await stamps.IsCurrentAsync(state.User, scope.ServiceProvider, ct);
     }
 }
+
+/// <summary>
+/// Identity's user manager, telling <see cref="SecurityStamps"/> of every change it stores to an
+/// account (a new password, a reset, a first authenticator key change the stamp), so this instance
+/// reads the stamp again at once rather than trusting what it read for up to the recheck interval.
+/// </summary>
+public sealed class CityOpsUserManager(IUserStore<AppUser> store, IOptions<IdentityOptions> options, IPasswordHasher<AppUser> hasher,
+    IEnumerable<IUserValidator<AppUser>> userValidators, IEnumerable<IPasswordValidator<AppUser>> passwordValidators, ILookupNormalizer normalizer,
+    IdentityErrorDescriber errors, IServiceProvider services, ILogger<UserManager<AppUser>> logger, SecurityStamps stamps)
+    : UserManager<AppUser>(store, options, hasher, userValidators, passwordValidators, normalizer, errors, services, logger)
+{
+    protected override async Task<IdentityResult> UpdateUserAsync(AppUser user)
+    {
+        var result = await base.UpdateUserAsync(user);
+        // Inside a caller's transaction (the users API) the change is not yet committed; that caller forgets again after its commit.
+        if (result.Succeeded) stamps.Forget(user.Id);
+        return result;
+    }
+}

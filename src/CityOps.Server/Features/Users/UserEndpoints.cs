@@ -14,6 +14,9 @@ public static class UserEndpoints
     public sealed record CreateUser(string? Email, string? DisplayName, string? Password, int? UnitId, int? AreaId, List<string>? Roles);
     public sealed record UpdateUser(string? DisplayName, int? UnitId, int? AreaId, List<string>? Roles);
 
+    /// <summary>A person's name as events record it (their actor name holds 200).</summary>
+    public const int MaxDisplayName = 100;
+
     public static void MapUsers(this WebApplication app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Auth");
@@ -70,6 +73,7 @@ public static class UserEndpoints
         var errors = await ValidateAsync(db, body.UnitId, body.AreaId, body.Roles ?? []);
         if (string.IsNullOrWhiteSpace(body.Email) || body.Email.Length > 256) errors["email"] = [Messages.Get("EmailInvalid")];
         if (string.IsNullOrWhiteSpace(body.DisplayName)) errors["displayName"] = [Messages.Get("NameRequired")];
+        else if (body.DisplayName.Trim().Length > MaxDisplayName) errors["displayName"] = [Messages.Format("NameTooLong", MaxDisplayName)];
         if (string.IsNullOrEmpty(body.Password)) errors["password"] = [Messages.Format("FieldRequired", "password")];
         if (body.Roles is null || body.Roles.Count == 0) errors["roles"] = [Messages.Format("FieldRequired", "roles")];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
@@ -89,8 +93,12 @@ public static class UserEndpoints
         var user = await users.FindByIdAsync(id);
         if (user is null) return TypedResults.NotFound();
         var errors = await ValidateAsync(db, body.UnitId, body.AreaId, body.Roles ?? []);
+        // What is given must be as valid as at creation: a name, at most MaxDisplayName long; at least one role.
+        if (body.DisplayName is not null && string.IsNullOrWhiteSpace(body.DisplayName)) errors["displayName"] = [Messages.Get("NameRequired")];
+        else if (body.DisplayName?.Trim().Length > MaxDisplayName) errors["displayName"] = [Messages.Format("NameTooLong", MaxDisplayName)];
+        if (body.Roles is { Count: 0 }) errors["roles"] = [Messages.Format("FieldRequired", "roles")];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        if (body.DisplayName is not null) user.DisplayName = body.DisplayName;
+        if (body.DisplayName is not null) user.DisplayName = body.DisplayName.Trim();
         user.UnitId = body.UnitId ?? user.UnitId;
         user.AreaId = body.AreaId ?? user.AreaId;
         // Profile, roles and the revocation of current tokens are one change: a refused or raced

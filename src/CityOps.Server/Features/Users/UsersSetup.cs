@@ -27,6 +27,7 @@ public static class UsersSetup
             .AddRoles<IdentityRole>()
             .AddErrorDescriber<IdentityMessages>()
             .AddEntityFrameworkStores<CityOpsDb>()
+            .AddUserManager<CityOpsUserManager>()
             .AddClaimsPrincipalFactory<CityOpsClaimsFactory>();
         // One key ring for every instance on the database: a cookie or token issued by one instance is read by the others.
         services.AddDataProtection().SetApplicationName("CityOps").PersistKeysToDbContext<CityOpsDb>().ProtectKeysAsConfigured(builder.Configuration);

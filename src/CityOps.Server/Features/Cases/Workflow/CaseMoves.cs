@@ -90,7 +90,8 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (input.Version is { } v && v != c.Version)
             throw new MoveRefusedException(409, Messages.Format("VersionStale", v, c.Version), Workflow.Allowed(c, user));
         if (!rule.From.Contains(c.State) || !Workflow.Fits(rule, c))
-            throw new MoveRefusedException(409, Messages.Format("MoveNotNow", action, Messages.Get("State" + c.State)), Workflow.Allowed(c, user));
+            throw new MoveRefusedException(409, Workflow.WhyNot(rule, c) is { } why ? Messages.Get(why) : Messages.Format("MoveNotNow", action, Messages.Get("State" + c.State)),
+                Workflow.Allowed(c, user));
         if (!Workflow.IsParty(rule, c, user))
             throw new MoveRefusedException(403, Messages.Format("MoveNotYours", action), Workflow.Allowed(c, user));
         if (rule.ReasonRequired && string.IsNullOrWhiteSpace(input.Reason))
@@ -107,6 +108,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         };
         var reference = await cache.GetAsync(ct);
         var (step, onTime) = (c.Clock.Step, effects.WithinLimit(c, now));
+        c.UpdatedAt = now; // before the effects: the notices they write carry the move's time
         var data = await effects.ApplyAsync(rule, c, input, user, e, reference, now, ct);
         StepEnded(data, step, onTime, c.Clock.Step);
         if (attachments.Count > 0) data["attachments"] = attachments.Select(a => a.Sha256).ToList();
@@ -115,7 +117,6 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (input.Notes is { Length: > 0 } notes) data["notes"] = notes;
         e.ToState = c.State;
         e.Data = data.Count == 0 ? null : JsonSerializer.Serialize(data);
-        c.UpdatedAt = now;
         c.Version++;
         CaseChain.Append(c, e);
         effects.AfterMove(c, e, rule, now);

@@ -126,7 +126,7 @@ public sealed partial class MoveEffects
     }
 
     /// <summary>The inspector (or street chief) for a fact-check or verification: the one named, or the nearest by area.</summary>
-    private async Task<string> PickFieldWorkerAsync(Case c, string? userId, int? notOfUnit, CancellationToken ct)
+    private async Task<string> PickFieldWorkerAsync(Case c, string? userId, int? notOfUnit, string? notUser, CancellationToken ct)
     {
         int?[] areas = [c.CommunityId, c.SubdistrictId, c.DistrictId];
         var roles = await db.Roles.Where(r => r.Name == Roles.Inspector || r.Name == Roles.StreetChief).Select(r => new { r.Id, r.Name }).ToListAsync(ct);
@@ -135,7 +135,7 @@ public sealed partial class MoveEffects
         var q = db.Users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && roleIds.Contains(ur.RoleId)));
         q = userId != null ? q.Where(u => u.Id == userId) : q.Where(u => u.AreaId != null && areas.Contains(u.AreaId));
         var candidates = (await q.Select(u => new { u.Id, u.AreaId, u.UnitId, Inspector = db.UserRoles.Any(ur => ur.UserId == u.Id && ur.RoleId == inspectorRole) }).ToListAsync(ct))
-            .Where(x => notOfUnit is null || x.Inspector || x.UnitId != notOfUnit).ToList(); // an inspector checks any unit's work; a street chief not their own
+            .Where(x => (notOfUnit is null || x.Inspector || x.UnitId != notOfUnit) && x.Id != notUser).ToList(); // an inspector checks any unit's work; a street chief not their own
         var pick = userId != null
             ? candidates.FirstOrDefault(x => areas.Contains(x.AreaId))
             : candidates.Where(x => x.Inspector).OrderBy(x => Array.IndexOf(areas, x.AreaId)).ThenBy(x => x.Id, StringComparer.Ordinal).FirstOrDefault();

@@ -29,7 +29,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "verify":
                 c.ClaimedById ??= user.Id;
                 // A verification is not made by the unit whose work it checks (a street chief who handled the case).
-                var worker = await PickFieldWorkerAsync(c, input.UserId, rule.Action == "verify" ? c.AssignedUnitId : null, ct);
+                var worker = await PickFieldWorkerAsync(c, input.UserId, rule.Action == "verify" ? c.AssignedUnitId : null, input.UserId is null ? c.TaskAssigneeId : null, ct);
                 if (worker == c.TaskAssigneeId) throw new MoveRefusedException(400, Messages.Get("TaskAlreadyHeld"), field: "userId");
                 c.TaskAssigneeId = e.TargetUserId = worker;
                 c.State = rule.To!.Value;
@@ -48,7 +48,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 Register(c, input, user, reference, now, data);
                 break;
             case "void":
-                (c.State, c.StatusNotes, c.ClosedAt, c.ClaimedById) = (CaseState.Voided, input.Reason, now, c.ClaimedById ?? user.Id);
+                (c.State, c.StatusNotes, c.ClosedAt, c.ClaimedById, c.TaskAssigneeId) = (CaseState.Voided, input.Reason, now, c.ClaimedById ?? user.Id, null);
                 Clocks.Stop(c.Clock);
                 break;
             case "dispatch":
@@ -65,7 +65,8 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 if (string.IsNullOrWhiteSpace(input.Notes)) throw Missing("notes");
                 if ((input.Attachments?.Count ?? 0) < options.Value.MinResultAttachments)
                     throw new MoveRefusedException(400, Messages.Format("ResultNeedsPhotos", options.Value.MinResultAttachments), field: "attachments");
-                (c.ResultNotes, c.State) = (input.Notes, CaseState.Handled);
+                // Whoever submits the result did the work: its handler of record, whom the unit's sign-off must not be.
+                (c.ResultNotes, c.State, c.HandlerId) = (input.Notes, CaseState.Handled, user.Id);
                 break;
             case "confirm":
                 (c.State, c.HandledAt, c.HandledOnTime) = (CaseState.Feedback, now, clocks.WithinLimit(c.Clock, now));
@@ -79,8 +80,6 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 break;
             case "close":
                 if (input.ClosingConditionMet != true) throw new MoveRefusedException(400, Messages.Get("ClosingConditionRequired"), field: "closingConditionMet");
-                if (c.VerificationPassed == false) throw new MoveRefusedException(409, Messages.Get("VerificationFailed"), ["rework"]);
-                if (c.VerifyBeforeClose && c.VerificationPassed != true) throw new MoveRefusedException(409, Messages.Get("VerificationNeeded"), ["verify"]);
                 (c.State, c.ClosedAt) = (CaseState.Closed, now);
                 c.StatusNotes = string.IsNullOrWhiteSpace(input.Notes) ? ClosingText(c, reference) : input.Notes.Trim();
                 Clocks.Stop(c.Clock);

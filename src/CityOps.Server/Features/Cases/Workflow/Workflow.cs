@@ -93,7 +93,7 @@ public static class Workflow
                     CaseState.Dispatched => unitStaff && u.IsAnyOf(UnitLeads),
                     _ => c.HandlerId == u.Id || (unitStaff && u.IsAnyOf(UnitLeads)),
                 },
-                "rework" => c.State == CaseState.Handled ? unitStaff && u.IsAnyOf(UnitLeads) : u.IsAnyOf(CentreStaff),
+                "rework" => c.State == CaseState.Handled ? unitStaff && u.IsAnyOf(UnitLeads) && c.HandlerId != u.Id : u.IsAnyOf(CentreStaff),
                 "resume" => u.IsIn(Roles.ShiftLead) || unitStaff,
                 _ => true,
             },
@@ -103,6 +103,14 @@ public static class Workflow
     /// <summary>The moves this user may make on this case now: what a 409 offers and what a screen shows.</summary>
     public static IReadOnlyList<string> Allowed(Case c, CurrentUser u) =>
         Rules.Where(r => r.From.Contains(c.State) && IsParty(r, c, u) && Fits(r, c)).Select(r => r.Action).ToList();
+
+    /// <summary>Why a move the state allows is refused by <see cref="Fits"/>, where a plainer word than "not now" is owed (a resource key).</summary>
+    public static string? WhyNot(MoveRule r, Case c) => r.Action switch
+    {
+        "close" or "verify" when c.State == CaseState.Feedback && c.VerificationPassed == false => "VerificationFailed",
+        "close" when c.State == CaseState.Feedback && c.VerifyBeforeClose && c.VerificationPassed is null => "VerificationNeeded",
+        _ => null,
+    };
 
     /// <summary>Conditions on the case beyond its state (a pending request, a paused clock …).</summary>
     public static bool Fits(MoveRule r, Case c) => r.Action switch
@@ -114,6 +122,8 @@ public static class Workflow
         "claim" => c.ClaimedById is null,
         // A failed verification stands until the unit has handled the case again: rework, not another look.
         "verify" => c.VerificationPassed != false,
+        // Closing needs the verification to have passed where one failed or was required.
+        "close" => c.VerificationPassed == true || (c.VerificationPassed is null && !c.VerifyBeforeClose),
         _ => true,
     };
 }
