@@ -93,8 +93,15 @@ public sealed class WorkflowTests
         Assert.Equal(1, rework["work"]!["returnCount"]!.GetValue<int>());
         // The public record says the case went back for rework, not what the centre wrote about the unit's work.
         var notes = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json?extensions=true"))![0]!["notes"]!.AsArray();
-        Assert.DoesNotContain("照片不清晰", notes.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(notes, n => n!["description"]?.GetValue<string>().Contains("照片不清晰", StringComparison.Ordinal) == true);
         Assert.False(string.IsNullOrWhiteSpace(notes.Single(n => n!["type"]!.GetValue<string>() == "rework")!["description"]!.GetValue<string>()));
+        using (var scope = app.Services.CreateScope())
+        {
+            // Nor does the webhook to partner systems carry it.
+            var payload = await scope.ServiceProvider.GetRequiredService<CityOpsDb>().Outbox.Where(m => m.CaseId == id && m.Kind == "case.rework").Select(m => m.Payload).SingleAsync();
+            var reason = JsonNode.Parse(payload)!["reason"]!.GetValue<string>();
+            Assert.Equal(notes.Single(n => n!["type"]!.GetValue<string>() == "rework")!["description"]!.GetValue<string>(), reason);
+        }
 
         // A report that meets no condition is voided with a reason; Open311 shows it closed.
         var voidId = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));

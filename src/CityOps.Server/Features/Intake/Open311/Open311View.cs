@@ -68,7 +68,7 @@ public static class Open311View
     /// note, what the citizen said at callback) is for the record, not the public: only a void's reason
     /// (the request's status notes too) and the platform's own texts are shown.
     /// </summary>
-    private static string? PublicDescription(CaseEvent e) => e.Action switch
+    public static string? PublicDescription(CaseEvent e) => e.Action switch
     {
         "void" => e.Reason,
         "rework" => Messages.Get("PublicRework"),
