@@ -31,6 +31,8 @@ public sealed class CaseWalk(SimulationRun run, long caseId, string channel, Sim
     private string? _unitCode;
     private string? _wrongUnit;
     private bool _claimed, _factChecked, _returned, _unitReworked, _centreReworked, _verified, _verificationFailed, _calledBack;
+    /// <summary>The platform asks for a verification before closing (the unit's sign-off was by the one who did the work).</summary>
+    private bool _mustVerify;
     private int _step;
 
     /// <summary>Where the platform routed the case, when the report's answer said (native intake).</summary>
@@ -63,6 +65,8 @@ public sealed class CaseWalk(SimulationRun run, long caseId, string channel, Sim
             if (step.Action == "callback" && story.Reopen) run.Stats.Reopen();
             if (answer["state"]?.GetValue<string>() is not { } next || !Enum.TryParse(next, out state)) return WalkEnd.GaveUp;
             if (answer["routing"]?["unitCode"] is JsonValue unit) _unitCode = unit.GetValue<string>();
+            var work = answer["work"];
+            _mustVerify = work?["verifyBeforeClose"]?.GetValue<bool>() == true && work?["verificationPassed"]?.GetValue<bool>() != true;
         }
         return WalkEnd.GaveUp;
     }
@@ -81,13 +85,13 @@ public sealed class CaseWalk(SimulationRun run, long caseId, string channel, Sim
             new("return", UnitStaff, After(from, StoryFigures.ReturnMinutes), () => (_returned, _wrongUnit) = (true, _unitCode)),
         CaseState.Dispatched => new("assign", UnitStaff, After(from, StoryFigures.AssignMinutes)),
         CaseState.Handling => new("submit", Handler, _unitReworked || _centreReworked ? After(from, StoryFigures.ReworkHandlingMinutes) : HandlingDone(from)),
-        CaseState.Handled when story.UnitRework && !_unitReworked => new("rework", UnitStaff, After(from, StoryFigures.ConfirmMinutes), () => _unitReworked = true),
+        CaseState.Handled when story.UnitRework && !_unitReworked && Handler != UnitStaff => new("rework", UnitStaff, After(from, StoryFigures.ConfirmMinutes), () => _unitReworked = true),
         CaseState.Handled => new("confirm", UnitStaff, After(from, StoryFigures.ConfirmMinutes)),
         CaseState.Feedback when _verificationFailed || (story.CentreRework && !_centreReworked) =>
             new("rework", "operator", After(from, StoryFigures.CloseMinutes), () => (_centreReworked, _verificationFailed) = (true, false)),
-        CaseState.Feedback when story.Verify && !_verified => new("verify", "operator", After(from, StoryFigures.CloseMinutes)),
+        CaseState.Feedback when (story.Verify && !_verified) || _mustVerify => new("verify", "operator", After(from, StoryFigures.CloseMinutes)),
         CaseState.Feedback => new("close", "operator", After(from, StoryFigures.CloseMinutes)),
-        CaseState.Verifying => new("verify-report", FieldWorkerLogin, After(from, StoryFigures.FieldCheckMinutes), () => (_verified, _verificationFailed) = (true, story.VerifyFails)),
+        CaseState.Verifying => new("verify-report", FieldWorkerLogin, After(from, StoryFigures.FieldCheckMinutes), () => (_verified, _verificationFailed) = (true, story.VerifyFails && !_verified)),
         CaseState.Closed => new("callback", "operator", After(from, StoryFigures.CallbackMinutes), () => _calledBack = true),
         _ => null,
     };
@@ -105,7 +109,9 @@ public sealed class CaseWalk(SimulationRun run, long caseId, string channel, Sim
         "rework" when _verificationFailed => new { reason = "核实未通过，请重新处置" },
         "rework" when story.UnitRework && !_unitReworked => new { reason = "处置不到位，重新处置" },
         "rework" => new { reason = "反馈结果不符合结案条件，请重新处置" },
-        "verify-report" => new { passed = !story.VerifyFails, notes = story.VerifyFails ? "复查问题仍存在" : "复查已整改到位" },
+        "verify-report" => story.VerifyFails && !_verified
+            ? new { passed = false, notes = "复查问题仍存在" }
+            : new { passed = true, notes = "复查已整改到位" },
         "close" => new { closingConditionMet = true },
         "callback" when story.Reached => new
         {
