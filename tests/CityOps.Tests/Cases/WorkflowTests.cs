@@ -457,6 +457,22 @@ public sealed class WorkflowTests
         Assert.Contains("selfConfirmed", history.Single(e => e!["action"]!.GetValue<string>() == "confirm")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_city_that_trusts_self_sign_off_closes_such_cases_without_verification(string db)
+    {
+        await using var app = await CityOpsApp.StartAsync(db, new() { ["CityOps:Workflow:VerifySelfSignOff"] = "false" });
+        var op = await app.SignInAsync("operator");
+        var lead = await app.SignInAsync("department");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await lead.MustAsync(id, "assign", new { userId = await lead.MyIdAsync() });
+        await lead.MustAsync(id, "submit", new { notes = "已更换", attachments = new[] { await lead.UploadAsync(Loop.Photo()) } });
+        Assert.False((await lead.MustAsync(id, "confirm"))["work"]!["verifyBeforeClose"]!.GetValue<bool>());
+        Assert.Equal("Closed", (await op.MustAsync(id, "close", new { closingConditionMet = true }))["state"]!.GetValue<string>());
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Contains("selfConfirmed", history.Single(e => e!["action"]!.GetValue<string>() == "confirm")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private static async Task<int> NoticesAsync(HttpClient client, long caseId, string kind) =>
         (await (await client.GetAsync("/api/inbox")).JsonAsync()).AsArray()
             .Count(n => n!["caseId"]?.GetValue<long>() == caseId && n["kind"]!.GetValue<string>() == kind);

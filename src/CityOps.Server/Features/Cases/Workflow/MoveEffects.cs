@@ -71,8 +71,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "confirm":
                 (c.State, c.HandledAt, c.HandledOnTime) = (CaseState.Feedback, now, clocks.WithinLimit(c.Clock, now));
                 // Nobody signs off their own work unchecked: the centre must have it verified first.
-                c.VerifyBeforeClose = c.HandlerId == user.Id;
-                if (c.VerifyBeforeClose) data["selfConfirmed"] = true;
+                var self = c.HandlerId == user.Id;
+                c.VerifyBeforeClose = self && options.Value.VerifySelfSignOff;
+                if (self) data["selfConfirmed"] = true;
                 Clocks.Stop(c.Clock);
                 break;
             case "rework":

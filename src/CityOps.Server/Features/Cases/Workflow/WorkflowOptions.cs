@@ -24,6 +24,9 @@ public sealed class WorkflowOptions
     /// <summary>A handler's result needs at least this many photos or videos.</summary>
     public int MinResultAttachments { get; set; } = 1;
 
+    /// <summary>A case whose unit signed off by the one who did the work closes only after a passed verification.</summary>
+    public bool VerifySelfSignOff { get; set; } = true;
+
     public StepLimit Step(string name) => Steps.TryGetValue(name, out var s) ? s : new StepLimit { Value = 1 };
 }
 
