@@ -301,10 +301,7 @@ public sealed class WorkflowTests
         var handler = await app.SignInAsync("handler");
         var inspector = await app.SignInAsync("inspector");
         var chief = await app.SignInAsync("streetchief");
-        var admin = await app.SignInAsync("admin");
-        var chiefUnit = (await (await chief.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
-        var community = (await (await admin.GetAsync("/api/units")).JsonAsync()).AsArray()
-            .First(u => u!["id"]!.GetValue<int>() == chiefUnit)!["areaCode"]!.GetValue<string>();
+        var (_, community) = await ChiefCommunityAsync(chief);
         var id = await app.CreateClient().ReportAsync(Category, Access.AccessWorld.PointIn(community));
         var (inspectorId, chiefId) = (await inspector.MyIdAsync(), await chief.MyIdAsync());
 
@@ -378,9 +375,7 @@ public sealed class WorkflowTests
 
         // With a squad: the squad and the district bureau above it are told, and the bureau may open the case but not work it.
         var chief = await app.SignInAsync("streetchief");
-        var chiefUnit = (await (await chief.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
-        var community = (await (await lead.GetAsync("/api/units")).JsonAsync()).AsArray()
-            .First(u => u!["id"]!.GetValue<int>() == chiefUnit)!["areaCode"]!.GetValue<string>();
+        var (_, community) = await ChiefCommunityAsync(chief);
         var (id, _) = await Access.AccessWorld.DispatchedCaseAsync(app.CreateClient(), op, "E0509", Access.AccessWorld.PointIn(Siming, not: community), "d350203-squad");
         await lead.MustAsync(id, "supervise", new { reason = "超期未处置" });
         Assert.Equal(1, await NoticesAsync(squad, id, "supervision"));
@@ -416,9 +411,7 @@ public sealed class WorkflowTests
         var op = await app.SignInAsync("operator");
         var inspector = await app.SignInAsync("inspector");
         var chief = await app.SignInAsync("streetchief");
-        var chiefUnit = (await (await chief.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
-        var community = (await (await op.GetAsync("/api/units")).JsonAsync()).AsArray()
-            .First(u => u!["id"]!.GetValue<int>() == chiefUnit)!["areaCode"]!.GetValue<string>();
+        var (chiefUnit, community) = await ChiefCommunityAsync(chief);
 
         // 门前三包 in the chief's community: the community street chief, a one-person unit, does the work and signs it off.
         var id = await app.CreateClient().ReportAsync("E0116", Access.AccessWorld.PointIn(community));
@@ -471,6 +464,15 @@ public sealed class WorkflowTests
         Assert.Equal("Closed", (await op.MustAsync(id, "close", new { closingConditionMet = true }))["state"]!.GetValue<string>());
         var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
         Assert.Contains("selfConfirmed", history.Single(e => e!["action"]!.GetValue<string>() == "confirm")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The demo street chief's unit and the code of its community.</summary>
+    private static async Task<(int Unit, string Community)> ChiefCommunityAsync(HttpClient chief)
+    {
+        var unit = (await (await chief.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
+        var community = (await (await chief.GetAsync("/api/units")).JsonAsync()).AsArray()
+            .First(u => u!["id"]!.GetValue<int>() == unit)!["areaCode"]!.GetValue<string>();
+        return (unit, community);
     }
 
     private static async Task<int> NoticesAsync(HttpClient client, long caseId, string kind) =>
