@@ -148,9 +148,9 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
             throw new MoveRefusedException(400, Messages.Get("CoordinatesInvalid"), field: "lat");
     }
 
-    /// <summary>The cited files, in the order given, each with whether an earlier move of this case already cited it.</summary>
     /// <summary>
-    /// The files a move cites: stored, and the mover's to cite — uploaded by them, already cited by
+    /// The cited files, in the order given, each with whether an earlier move of this case already
+    /// cited it. Each must be stored and the mover's to cite — uploaded by them, already cited by
     /// this case, or any file for those who see every case. Citing a file makes it readable to
     /// everyone who sees the case, so nobody may cite what they could not read; a file out of reach
     /// is refused as if it were not stored.
