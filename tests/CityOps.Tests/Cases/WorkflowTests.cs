@@ -448,6 +448,20 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.Forbidden, (await lead.MoveAsync(other, "rework", new { reason = "再看看" })).StatusCode);
         Assert.True((await lead.MustAsync(other, "confirm"))["work"]!["verifyBeforeClose"]!.GetValue<bool>());
         Assert.Contains("selfConfirmed", history.Single(e => e!["action"]!.GetValue<string>() == "confirm")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // Another lead of the unit refuses such a result: it goes back to the handler the unit chose, who is told and may submit again.
+        var otherLead = await app.SignInAsync("city-municipal");
+        var third = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(third, "register", new { condition = "02" });
+        var handlerId = await handler.MyIdAsync();
+        await lead.MustAsync(third, "assign", new { userId = handlerId });
+        Assert.Equal(await lead.MyIdAsync(), (await lead.MustAsync(third, "submit", new { notes = "替他修好了", attachments = new[] { await lead.UploadAsync(Loop.Photo()) } }))["work"]!["handlerId"]!.GetValue<string>());
+        var reworked = await otherLead.MustAsync(third, "rework", new { reason = "照片看不清" });
+        Assert.Equal("Handling", reworked["state"]!.GetValue<string>());
+        Assert.Equal(handlerId, reworked["work"]!["handlerId"]!.GetValue<string>());
+        Assert.Equal(1, await NoticesAsync(handler, third, "rework"));
+        await handler.MustAsync(third, "submit", new { notes = "重新处置", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        Assert.False((await otherLead.MustAsync(third, "confirm"))["work"]!["verifyBeforeClose"]!.GetValue<bool>());
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

@@ -77,6 +77,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 Clocks.Stop(c.Clock);
                 break;
             case "rework":
+                // The unit refuses a result: the case goes back to the handler it gave the case to, even
+                // when a lead submitted for them (and so became the handler of record).
+                if (c.State == CaseState.Handled) c.HandlerId = e.TargetUserId = await AssignedHandlerAsync(c, ct) ?? c.HandlerId;
                 Rework(c, reference, now);
                 break;
             case "close":
@@ -153,6 +156,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 break;
             case "assign":
                 notifier.ToUser(c.HandlerId, c, "assigned", Messages.Format("NoticeAssigned", c.Id));
+                break;
+            case "rework" when c.State == CaseState.Handling:
+                notifier.ToUser(c.HandlerId, c, "rework", Messages.Format("NoticeReworked", c.Id));
                 break;
             case "factcheck" or "verify":
                 notifier.ToUser(c.TaskAssigneeId, c, rule.Action, Messages.Format("NoticeTask", c.Id));
