@@ -393,6 +393,10 @@ public sealed class WorkflowTests
         var orderId = order["id"]!.GetValue<long>();
         Assert.Equal(HttpStatusCode.Forbidden, (await bureau.PostAsJsonAsync($"/api/supervision/{orderId}/acknowledge", new { reply = "知悉" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await otherBureau.PostAsJsonAsync($"/api/supervision/{orderId}/acknowledge", new { reply = "知悉" })).StatusCode);
+        var tooLong = await squad.PostAsJsonAsync($"/api/supervision/{orderId}/acknowledge", new { reply = new string('长', 1001) });
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.NotNull((await tooLong.JsonAsync())["errors"]!["reply"]);
+        Assert.Single((await (await squad.GetAsync($"/api/supervision?caseId={id}&pending=true")).JsonAsync()).AsArray());
         var answers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => squad.PostAsJsonAsync($"/api/supervision/{orderId}/acknowledge", new { reply = "已安排队员今日处置" })));
         Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
         Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Conflict));
@@ -429,6 +433,9 @@ public sealed class WorkflowTests
         var offered = (await close.JsonAsync())["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray();
         Assert.Contains("verify", offered);
         Assert.DoesNotContain("close", offered);
+        var held = (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["heldActions"]!.AsArray().Single()!;
+        Assert.Equal("close", held["action"]!.GetValue<string>());
+        Assert.Contains("核实", held["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         var own = await op.MoveAsync(id, "verify", new { userId = chiefId });
         Assert.Equal(HttpStatusCode.BadRequest, own.StatusCode);
         Assert.Equal("userId", (await own.JsonAsync())["field"]!.GetValue<string>());

@@ -211,6 +211,62 @@ public sealed class WebAppTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_unit_acknowledges_a_supervision_order_and_the_centre_reads_why_a_case_cannot_close_yet(string db)
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
+        try
+        {
+            // A streetlight case, dispatched to the municipal division on registration, is supervised by the shift lead.
+            var op = await app.SignInAsync("operator");
+            var department = await app.SignInAsync("department");
+            var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+            await op.MustAsync(id, "register", new { condition = "02" });
+            await (await app.SignInAsync("shiftlead")).MustAsync(id, "supervise", new { reason = "群众多次来电反映" });
+            var orderId = (await (await department.GetAsync($"/api/supervision?caseId={id}")).JsonAsync()).AsArray().Single()!["id"]!.GetValue<long>();
+
+            // The division finds it among its orders awaiting acknowledgement and acknowledges it with a reply.
+            var unit = await browser.SignInAsync(app.BaseUrl, "department");
+            await unit.ReadyAsync();
+            await unit.GetByTestId("nav-supervision").ClickAsync();
+            await unit.ReadyAsync();
+            await Assertions.Expect(unit.GetByTestId($"order-{orderId}")).ToContainTextAsync("群众多次来电反映");
+            await unit.GetByTestId($"reply-{orderId}").FillAsync("已安排今日修复");
+            await unit.GetByTestId($"acknowledge-{orderId}").ClickAsync();
+            await Assertions.Expect(unit.GetByTestId($"acknowledged-{orderId}")).ToContainTextAsync("市政处（演示）");
+            await unit.ShotAsync("supervision");
+            var stored = (await (await op.GetAsync($"/api/supervision?caseId={id}")).JsonAsync()).AsArray().Single()!;
+            Assert.Equal("已安排今日修复", stored["reply"]!.GetValue<string>());
+            Assert.Equal(await department.MyIdAsync(), stored["acknowledgedById"]!.GetValue<string>());
+            await unit.GetByTestId("orders-all").ClickAsync();
+            await Assertions.Expect(unit.GetByTestId($"acknowledged-{orderId}")).ToBeVisibleAsync();
+            await Assertions.Expect(unit.GetByTestId($"order-{orderId}")).ToContainTextAsync("已安排今日修复");
+            await unit.GetByTestId("orders-pending").ClickAsync();
+            await Assertions.Expect(unit.GetByTestId("orders-empty")).ToBeVisibleAsync();
+
+            // The division's lead does the work and signs it off: the operator's case file shows the order, answered,
+            // and says why "close" is not offered.
+            await department.MustAsync(id, "assign", new { userId = await department.MyIdAsync() });
+            await department.MustAsync(id, "submit", new { notes = "已更换灯泡", attachments = new[] { await department.UploadAsync(Loop.Photo()) } });
+            await department.MustAsync(id, "confirm");
+            var centre = await browser.SignInAsync(app.BaseUrl, "operator");
+            await centre.GotoAsync($"cases/{id}");
+            await centre.ReadyAsync();
+            await Assertions.Expect(centre.GetByTestId($"acknowledged-{orderId}")).ToBeVisibleAsync();
+            await Assertions.Expect(centre.GetByTestId($"reply-{orderId}")).ToHaveCountAsync(0);
+            await Assertions.Expect(centre.GetByTestId("held-close")).ToContainTextAsync("核实");
+            await Assertions.Expect(centre.GetByTestId("action-close")).ToHaveCountAsync(0);
+            await Assertions.Expect(centre.GetByTestId("action-verify")).ToBeVisibleAsync();
+            await centre.ShotAsync("case-held-close");
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task The_administrator_issues_a_channel_key_once_and_edits_the_routing_table(string db)
     {
         var (playwright, browser) = await Browser.LaunchAsync();

@@ -19,7 +19,7 @@ public static class CaseViews
     public sealed record CaseDetail(long Id, CaseState State, string Category, string CategoryName, string? Condition, string Channel, string Description,
         Place Place, Routed Routing, int ReportCount, DateTimeOffset ReportedAt, DateTimeOffset UpdatedAt, string? StatusNotes,
         IReadOnlyList<string> Photos, IReadOnlyList<Reporter> Reporters, IReadOnlyList<EventRow> History, int Version,
-        Workflow.DeadlineView? Deadline, Work Work, IReadOnlyList<string> AllowedActions);
+        Workflow.DeadlineView? Deadline, Work Work, IReadOnlyList<string> AllowedActions, IReadOnlyList<Workflow.HeldMove> HeldActions);
     /// <summary>What a move answers: the case's new state and the events the move appended (not the whole file).</summary>
     public sealed record MoveOutcome(long Id, CaseState State, int Version, Routed Routing, Workflow.DeadlineView? Deadline, Work Work,
         IReadOnlyList<string> AllowedActions, IReadOnlyList<EventRow> Appended);
@@ -98,7 +98,7 @@ public static class CaseViews
                 seePersonal ? x.ReporterName : Mask.Name(x.ReporterName), seePersonal ? x.ReporterPhone : Mask.Phone(x.ReporterPhone),
                 seePersonal ? x.ReporterEmail : Mask.Email(x.ReporterEmail), x.ReceivedAt, x.MergedIntoExisting, x.Description)).ToList(),
             c.Events.OrderBy(e => e.Seq).Select(Row).ToList(),
-            c.Version, clocks.View(c.Clock, now), WorkOf(c), Workflow.Workflow.Allowed(c, user));
+            c.Version, clocks.View(c.Clock, now), WorkOf(c), Workflow.Workflow.Allowed(c, user), Workflow.Workflow.Held(c, user));
     }
 
     public static MoveOutcome Outcome(Case c, ReferenceData r, CurrentUser user, Workflow.Clocks clocks, DateTimeOffset now, bool replayed) => new(

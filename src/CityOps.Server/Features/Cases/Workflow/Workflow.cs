@@ -1,4 +1,5 @@
 using CityOps.Server.Features.Users;
+using CityOps.Server.Infrastructure;
 
 namespace CityOps.Server.Features.Cases.Workflow;
 
@@ -104,6 +105,14 @@ public static class Workflow
     public static IReadOnlyList<string> Allowed(Case c, CurrentUser u) =>
         Rules.Where(r => r.From.Contains(c.State) && IsParty(r, c, u) && Fits(r, c)).Select(r => r.Action).ToList();
 
+    /// <summary>
+    /// Moves this user would be offered now but for a condition with a plain reason (<see cref="WhyNot"/>):
+    /// so a screen can say why, for instance, "close" is missing.
+    /// </summary>
+    public static IReadOnlyList<HeldMove> Held(Case c, CurrentUser u) =>
+        Rules.Where(r => r.From.Contains(c.State) && IsParty(r, c, u) && !Fits(r, c) && WhyNot(r, c) is not null)
+            .Select(r => new HeldMove(r.Action, Messages.Get(WhyNot(r, c)!))).ToList();
+
     /// <summary>Why a move the state allows is refused by <see cref="Fits"/>, where a plainer word than "not now" is owed (a resource key).</summary>
     public static string? WhyNot(MoveRule r, Case c) => r.Action switch
     {
@@ -127,3 +136,6 @@ public static class Workflow
         _ => true,
     };
 }
+
+/// <summary>A move held back by the case's condition, and why (in the caller's language).</summary>
+public sealed record HeldMove(string Action, string Reason);
