@@ -13,13 +13,16 @@ public sealed class VisibilityRuleTests
     public void The_list_filter_and_the_one_case_check_agree_for_every_role_unit_and_area()
     {
         int?[] values = [null, 1, 2, 3];
+        // With the centre (routed, not yet dispatched), with the unit, closed, voided at the centre.
+        CaseState[] states = [CaseState.Registered, CaseState.Handling, CaseState.Closed, CaseState.Voided];
         var cases = new List<Case>();
         long id = 0;
+        foreach (var state in states)
         foreach (var unit in values)
         foreach (var community in values)
         foreach (var subdistrict in values)
         foreach (var district in values)
-            cases.Add(new Case { Id = ++id, AssignedUnitId = unit, CommunityId = community, SubdistrictId = subdistrict, DistrictId = district, Description = "" });
+            cases.Add(new Case { Id = ++id, State = state, AssignedUnitId = unit, CommunityId = community, SubdistrictId = subdistrict, DistrictId = district, Description = "" });
 
         var checkedPairs = 0;
         var seen = 0;
@@ -33,13 +36,18 @@ public sealed class VisibilityRuleTests
             foreach (var c in cases)
             {
                 Assert.True(byQuery.Contains(c.Id) == user.CanSee(c),
-                    $"{role} (unit {unit}, area {area}, oversees {string.Join(",", below)}) on case unit {c.AssignedUnitId} community {c.CommunityId} subdistrict {c.SubdistrictId} district {c.DistrictId}");
+                    $"{role} (unit {unit}, area {area}, oversees {string.Join(",", below)}) on case {c.State} unit {c.AssignedUnitId} community {c.CommunityId} subdistrict {c.SubdistrictId} district {c.DistrictId}");
                 checkedPairs++;
             }
             seen += byQuery.Count;
         }
-        Assert.Equal((Roles.All.Length + 1) * 16 * 3 * 256, checkedPairs);
-        // Neither rule is trivially all or nothing.
+        Assert.Equal((Roles.All.Length + 1) * 16 * 3 * 256 * states.Length, checkedPairs);
+        // Neither rule is trivially all or nothing, and a unit sees a case routed to it only once it is dispatched.
         Assert.InRange(seen, 1, checkedPairs - 1);
+        var department = new CurrentUser("u", "u", [Roles.Department], 1, null, [2]);
+        Assert.True(department.CanSee(new Case { State = CaseState.Handling, AssignedUnitId = 1, Description = "" }));
+        Assert.True(department.CanSee(new Case { State = CaseState.Closed, AssignedUnitId = 2, Description = "" }));
+        Assert.False(department.CanSee(new Case { State = CaseState.Registered, AssignedUnitId = 1, Description = "" }));
+        Assert.False(department.CanSee(new Case { State = CaseState.Registered, AssignedUnitId = 2, Description = "" }));
     }
 }

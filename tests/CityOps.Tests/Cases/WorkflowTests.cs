@@ -80,7 +80,11 @@ public sealed class WorkflowTests
         var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
         await op.MustAsync(id, "factcheck");
         await inspector.MustAsync(id, "factcheck-report", new { passed = true, notes = "属实" });
+        // Routed to the unit but still with the centre: the unit neither opens nor lists it until it is dispatched.
+        Assert.Equal(HttpStatusCode.NotFound, (await unit.GetAsync($"/api/cases/{id}")).StatusCode);
+        Assert.DoesNotContain((await (await unit.GetAsync("/api/cases?pageSize=500&state=Reported")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         await op.MustAsync(id, "register", new { condition = "03" });
+        Assert.Equal(HttpStatusCode.OK, (await unit.GetAsync($"/api/cases/{id}")).StatusCode);
         var returned = await unit.MustAsync(id, "return", new { reason = "不属于本单位职责" });
         Assert.Equal("Registered", returned["state"]!.GetValue<string>());
         await dispatcher.MustAsync(id, "dispatch", new { unitId = returned["appended"]!.AsArray().Last()!["unitId"]!.GetValue<int>() });

@@ -28,8 +28,14 @@ public static class CaseViews
         string? PendingReason, bool? HandledOnTime, bool? CallbackReached, Satisfaction? Satisfaction, bool? EffectiveFeedback, bool VerifyBeforeClose);
 
     /// <summary>
-    /// Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own, and a unit's
-    /// leads what the units below theirs have; a street chief or inspector their area too).
+    /// The states a case reaches only once dispatched. A unit sees the cases it has been given, not
+    /// those merely routed to it and still with the centre (nor one voided there).
+    /// </summary>
+    private static readonly CaseState[] GivenToUnit = [CaseState.Dispatched, CaseState.Handling, CaseState.Handled, CaseState.Feedback, CaseState.Verifying, CaseState.Closed];
+
+    /// <summary>
+    /// Restricts a query to the cases the user may see (DOMAIN §1: a unit sees its own once dispatched
+    /// to it, and a unit's leads what the units below theirs have; a street chief or inspector their area too).
     /// </summary>
     public static IQueryable<Case> VisibleTo(this IQueryable<Case> q, CurrentUser u)
     {
@@ -39,13 +45,14 @@ public static class CaseViews
         var field = u.IsAnyOf([Roles.StreetChief, Roles.Inspector]);
         if (!field && !u.IsAnyOf([Roles.Department, Roles.Handler, Roles.Enforcement])) return q.Where(_ => false);
         if (field && below.Count == 0)
-            return q.Where(c => (unit != null && c.AssignedUnitId == unit) || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area)));
+            return q.Where(c => (unit != null && c.AssignedUnitId == unit && GivenToUnit.Contains(c.State))
+                                || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area)));
         if (field)
-            return q.Where(c => (unit != null && c.AssignedUnitId == unit) || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area))
-                                || below.Contains(c.AssignedUnitId));
+            return q.Where(c => (((unit != null && c.AssignedUnitId == unit) || below.Contains(c.AssignedUnitId)) && GivenToUnit.Contains(c.State))
+                                || (area != null && (c.CommunityId == area || c.SubdistrictId == area || c.DistrictId == area)));
         return below.Count == 0
-            ? q.Where(c => unit != null && c.AssignedUnitId == unit)
-            : q.Where(c => (unit != null && c.AssignedUnitId == unit) || below.Contains(c.AssignedUnitId));
+            ? q.Where(c => unit != null && c.AssignedUnitId == unit && GivenToUnit.Contains(c.State))
+            : q.Where(c => ((unit != null && c.AssignedUnitId == unit) || below.Contains(c.AssignedUnitId)) && GivenToUnit.Contains(c.State));
     }
 
     /// <summary>
@@ -53,13 +60,13 @@ public static class CaseViews
     /// alone and then ask this: mixed into the id query, the unit condition can lead PostgreSQL's
     /// cached plan for the prepared statement to walk every case of the unit instead of the key.
     /// </summary>
-    public static bool CanSee(this CurrentUser u, Case c) => CanSee(u, c.AssignedUnitId, c.CommunityId, c.SubdistrictId, c.DistrictId);
+    public static bool CanSee(this CurrentUser u, Case c) => CanSee(u, c.State, c.AssignedUnitId, c.CommunityId, c.SubdistrictId, c.DistrictId);
 
-    public static bool CanSee(CurrentUser u, int? assignedUnitId, int? communityId, int? subdistrictId, int? districtId)
+    public static bool CanSee(CurrentUser u, CaseState state, int? assignedUnitId, int? communityId, int? subdistrictId, int? districtId)
     {
         if (SeesEveryCase(u)) return true;
         int? unit = u.UnitId, area = u.AreaId;
-        var mine = (unit != null && assignedUnitId == unit) || (u.Oversees ?? []).Contains(assignedUnitId);
+        var mine = ((unit != null && assignedUnitId == unit) || (u.Oversees ?? []).Contains(assignedUnitId)) && GivenToUnit.Contains(state);
         if (u.IsAnyOf([Roles.StreetChief, Roles.Inspector]))
             return mine || (area != null && (communityId == area || subdistrictId == area || districtId == area));
         if (u.IsAnyOf([Roles.Department, Roles.Handler, Roles.Enforcement]))
@@ -71,8 +78,8 @@ public static class CaseViews
     public static async Task<bool> IsVisibleAsync(CityOpsDb db, long id, CurrentUser u, CancellationToken ct)
     {
         var row = await db.Cases.AsNoTracking().Where(c => c.Id == id)
-            .Select(c => new { c.AssignedUnitId, c.CommunityId, c.SubdistrictId, c.DistrictId }).FirstOrDefaultAsync(ct);
-        return row is not null && CanSee(u, row.AssignedUnitId, row.CommunityId, row.SubdistrictId, row.DistrictId);
+            .Select(c => new { c.State, c.AssignedUnitId, c.CommunityId, c.SubdistrictId, c.DistrictId }).FirstOrDefaultAsync(ct);
+        return row is not null && CanSee(u, row.State, row.AssignedUnitId, row.CommunityId, row.SubdistrictId, row.DistrictId);
     }
 
     /// <summary>The command centre, leaders and administrators see every case.</summary>
