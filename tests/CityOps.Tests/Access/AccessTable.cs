@@ -81,6 +81,7 @@ public static class AccessTable
         new("GET", "/api/attachments/{sha256}", Staff, "centre, leader, admin: all; others: what they uploaded (first or again) and what a move of a case they see cites; else 404"),
         new("GET", "/api/inbox", SignedIn, "the caller's own notices and their unit's"),
         new("POST", "/api/inbox/{id}/read", SignedIn, "the caller's own notices and their unit's; else 404"),
+        new("POST", "/api/inbox/read", SignedIn, "the caller's own notices and their unit's, for the caller only"),
         new("GET", "/api/supervision", Staff, "centre, leader, admin: all orders; a unit: those to it, to a unit below it, or naming it as superior"),
         new("POST", "/api/supervision/{id}/acknowledge", [Department, Handler, Inspector, StreetChief, Enforcement],
             "staff of the unit the order went to (an order to the centre: the centre's); the centre and leaders read an order to a unit but do not answer it (403); out of sight 404"),

@@ -248,6 +248,19 @@ public sealed class EvidenceAndNotificationTests
         Assert.NotNull(await ByIdAsync(handler, true));
         // Someone outside the unit cannot mark it.
         Assert.Equal(HttpStatusCode.NotFound, (await (await app.SignInAsync("city-water")).PostAsync($"/api/inbox/{noticeId}/read", null)).StatusCode);
+
+        // The handler marks the whole inbox read at once: the unit's notice and the one to them by name; the lead's inbox is as it was.
+        await lead.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        var unread = (await (await handler.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray();
+        Assert.Contains(unread, n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "assigned");
+        var leadUnread = (await (await lead.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray().Count;
+        var all = await handler.PostAsync("/api/inbox/read", null);
+        Assert.Equal(HttpStatusCode.OK, all.StatusCode);
+        Assert.Equal(unread.Count, (await all.JsonAsync())["count"]!.GetValue<int>());
+        Assert.Empty((await (await handler.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray());
+        Assert.True((await ByIdAsync(handler, false))!["read"]!.GetValue<bool>());
+        Assert.Equal(leadUnread, (await (await lead.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray().Count);
+        Assert.Equal(0, (await (await handler.PostAsync("/api/inbox/read", null)).JsonAsync())["count"]!.GetValue<int>()); // again: nothing left
     }
 
     private static byte[] Padded(byte[] head) => [.. head, .. new byte[64]];

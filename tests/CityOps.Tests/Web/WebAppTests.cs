@@ -225,9 +225,23 @@ public sealed class WebAppTests
             await (await app.SignInAsync("shiftlead")).MustAsync(id, "supervise", new { reason = "群众多次来电反映" });
             var orderId = (await (await department.GetAsync($"/api/supervision?caseId={id}")).JsonAsync()).AsArray().Single()!["id"]!.GetValue<long>();
 
-            // The division finds it among its orders awaiting acknowledgement and acknowledges it with a reply.
+            // The division's header counts its unread notices (the dispatch, the order); read in its inbox, the count goes.
             var unit = await browser.SignInAsync(app.BaseUrl, "department");
             await unit.ReadyAsync();
+            var unread = (await (await department.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray();
+            Assert.Contains(unread, n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision");
+            await Assertions.Expect(unit.GetByTestId("inbox-unread")).ToHaveTextAsync(unread.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await unit.GetByTestId("nav-inbox").ClickAsync();
+            await unit.ReadyAsync();
+            var notice = unread.First(n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision")!["id"]!.GetValue<long>();
+            await Assertions.Expect(unit.GetByTestId($"notice-{notice}")).ToContainTextAsync($"{id}");
+            await unit.ShotAsync("inbox");
+            await unit.GetByTestId("mark-all-read").ClickAsync();
+            await Assertions.Expect(unit.GetByTestId("inbox-unread")).ToHaveCountAsync(0);
+            await Assertions.Expect(unit.GetByTestId($"read-{notice}")).ToHaveCountAsync(0);
+            Assert.Empty((await (await department.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray());
+
+            // The division finds the order among those awaiting acknowledgement and acknowledges it with a reply.
             await unit.GetByTestId("nav-supervision").ClickAsync();
             await unit.ReadyAsync();
             await Assertions.Expect(unit.GetByTestId($"order-{orderId}")).ToContainTextAsync("群众多次来电反映");

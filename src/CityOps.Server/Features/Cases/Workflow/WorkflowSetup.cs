@@ -16,6 +16,7 @@ public static class WorkflowSetup
         services.AddScoped<MoveEffects>();
         services.AddScoped<CaseMoves>();
         services.AddSingleton<CaseSignals>();
+        services.AddScoped<InboxSession>();
         services.AddHttpClient("webhooks", (sp, c) => c.Timeout = sp.GetRequiredService<IOptions<SupervisionOptions>>().Value.WebhookTimeout);
         services.AddSingleton<OutboxDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDelivery>());
