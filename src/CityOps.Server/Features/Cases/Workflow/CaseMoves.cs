@@ -97,6 +97,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (rule.ReasonRequired && string.IsNullOrWhiteSpace(input.Reason))
             throw new MoveRefusedException(400, Messages.Get("ReasonRequired"), field: "reason");
         CheckText(input);
+        CheckPublicText(rule, input);
         var attachments = await CheckAttachmentsAsync(c.Id, input.Attachments, user, ct);
 
         var now = clock.GetUtcNow();
@@ -146,6 +147,18 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
             throw new MoveRefusedException(400, Messages.Get("ValueInvalid"), field: "value");
         if (input.Lat is { } lat && input.Lon is { } lon && (!double.IsFinite(lat) || !double.IsFinite(lon)))
             throw new MoveRefusedException(400, Messages.Get("CoordinatesInvalid"), field: "lat");
+    }
+
+    /// <summary>What the public will read (a void's reason, the closing statement) may not carry a person's phone or identity number.</summary>
+    private static void CheckPublicText(MoveRule rule, MoveInput input)
+    {
+        var (field, text) = rule.Action switch
+        {
+            "void" => ("reason", input.Reason),
+            "close" => ("notes", input.Notes),
+            _ => (null, null),
+        };
+        if (field is not null && PublicText.HasPersonalData(text)) throw new MoveRefusedException(400, Messages.Get("PublicTextPersonalData"), field: field);
     }
 
     /// <summary>

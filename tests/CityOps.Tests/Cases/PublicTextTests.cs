@@ -1,0 +1,56 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using CityOps.Server.Features.Cases.Workflow;
+using CityOps.Tests.Support;
+
+namespace CityOps.Tests.Cases;
+
+/// <summary>What staff write for the public (a void's reason, the closing statement) carries no one's mobile or identity number.</summary>
+public sealed class PublicTextTests
+{
+    [Theory]
+    [InlineData("已联系当事人13800138000", true)]
+    [InlineData("当事人电话 138 0013 8000", true)]
+    [InlineData("当事人电话 138-0013-8000", true)]
+    [InlineData("身份证 350203199001011234 的业主已确认", true)]
+    [InlineData("身份证35020319900101123X", true)]
+    [InlineData("请拨打 12345 或 0592-5555555 咨询", false)]
+    [InlineData("工单号 202611271234567 已归档", false)]
+    [InlineData("流水号 20261127123456789012", false)]
+    [InlineData("井盖已更换，2026-11-27 验收", false)]
+    [InlineData("", false)]
+    public void Mobile_and_identity_numbers_are_found_and_service_numbers_are_not(string text, bool found) =>
+        Assert.Equal(found, PublicText.HasPersonalData(text));
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_void_reason_or_closing_statement_with_a_phone_number_is_refused_and_nothing_changes(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+
+        var voided = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        var refused = await op.MoveAsync(voided, "void", new { reason = "重复上报，已电话告知13800138000" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("reason", (await refused.JsonAsync())["field"]!.GetValue<string>());
+        var file = await (await op.GetAsync($"/api/cases/{voided}")).JsonAsync();
+        Assert.Equal("Reported", file["state"]!.GetValue<string>());
+        Assert.Single(file["history"]!.AsArray());
+        await op.MustAsync(voided, "void", new { reason = "重复上报，详询12345" });
+
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已更换", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        var close = await op.MoveAsync(id, "close", new { closingConditionMet = true, notes = "已修复，业主（身份证350203199001011234）确认" });
+        Assert.Equal(HttpStatusCode.BadRequest, close.StatusCode);
+        Assert.Equal("notes", (await close.JsonAsync())["field"]!.GetValue<string>());
+        Assert.Equal("Feedback", (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["state"]!.GetValue<string>());
+        await op.MustAsync(id, "close", new { closingConditionMet = true, notes = "路灯已修复" });
+        var request = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json"))![0]!;
+        Assert.Equal("closed", request["status"]!.GetValue<string>());
+        Assert.Equal("路灯已修复", request["status_notes"]!.GetValue<string>());
+    }
+}
