@@ -12,8 +12,14 @@ public sealed class PublicTextTests
     [InlineData("已联系当事人13800138000", true)]
     [InlineData("当事人电话 138 0013 8000", true)]
     [InlineData("当事人电话 138-0013-8000", true)]
-    [InlineData("身份证 350203199001011234 的业主已确认", true)]
-    [InlineData("身份证35020319900101123X", true)]
+    [InlineData("当事人 +86 138 0013 8000", true)]
+    [InlineData("当事人 8613800138000", true)]
+    [InlineData("当事人 １３８００１３８０００", true)]
+    [InlineData("身份证 350203199001011002 的业主已确认", true)]
+    [InlineData("身份证35020319900101123x", true)]
+    [InlineData("身份证 350203 19900101 1002", true)]
+    [InlineData("编号 350203199001011003", false)] // wrong check character: not an identity number
+    [InlineData("工单号 202611271234567890", false)] // 18 digits without a birth date
     [InlineData("请拨打 12345 或 0592-5555555 咨询", false)]
     [InlineData("工单号 202611271234567 已归档", false)]
     [InlineData("流水号 20261127123456789012", false)]
@@ -44,7 +50,7 @@ public sealed class PublicTextTests
         await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
         await handler.MustAsync(id, "submit", new { notes = "已更换", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
         await unit.MustAsync(id, "confirm");
-        var close = await op.MoveAsync(id, "close", new { closingConditionMet = true, notes = "已修复，业主（身份证350203199001011234）确认" });
+        var close = await op.MoveAsync(id, "close", new { closingConditionMet = true, notes = "已修复，业主（身份证35020319900101123X）确认" });
         Assert.Equal(HttpStatusCode.BadRequest, close.StatusCode);
         Assert.Equal("notes", (await close.JsonAsync())["field"]!.GetValue<string>());
         Assert.Equal("Feedback", (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["state"]!.GetValue<string>());

@@ -40,9 +40,11 @@ public sealed class NativeIntakeTests
         Assert.Equal("13812345678", body["case"]!["reporters"]![0]!["phone"]!.GetValue<string>());
         Assert.Equal("hotline12345", body["case"]!["channel"]!.GetValue<string>());
 
-        // A unit's staff (here: the unit the case went to) sees the case but not the caller's number.
+        // A unit's staff (here: the unit the case went to, once registered and so dispatched) sees the case but not the caller's number.
         var unitCode = body["case"]!["routing"]!["unitCode"]!.GetValue<string>();
         var unitStaff = await app.SignInAsync(unitCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await unitStaff.GetAsync($"/api/cases/{id}")).StatusCode); // still with the centre
+        Assert.Equal("Dispatched", (await op.MustAsync(id, "register", new { condition = "01" }))["state"]!.GetValue<string>());
         var seen = await (await unitStaff.GetAsync($"/api/cases/{id}")).JsonAsync();
         Assert.Equal("138****5678", seen["reporters"]![0]!["phone"]!.GetValue<string>());
         Assert.Equal("张**", seen["reporters"]![0]!["name"]!.GetValue<string>());

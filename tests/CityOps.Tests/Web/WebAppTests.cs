@@ -241,6 +241,13 @@ public sealed class WebAppTests
             await Assertions.Expect(unit.GetByTestId($"read-{notice}")).ToHaveCountAsync(0);
             Assert.Empty((await (await department.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray());
 
+            // The centre reads the order on the case file, waiting for the division; only the division may answer it.
+            var centre = await browser.SignInAsync(app.BaseUrl, "operator");
+            await centre.GotoAsync($"cases/{id}");
+            await centre.ReadyAsync();
+            await Assertions.Expect(centre.GetByTestId($"order-{orderId}")).ToContainTextAsync("待签收");
+            await Assertions.Expect(centre.GetByTestId($"reply-{orderId}")).ToHaveCountAsync(0);
+
             // The division finds the order among those awaiting acknowledgement and acknowledges it with a reply.
             await unit.GetByTestId("nav-supervision").ClickAsync();
             await unit.ReadyAsync();
@@ -263,11 +270,9 @@ public sealed class WebAppTests
             await department.MustAsync(id, "assign", new { userId = await department.MyIdAsync() });
             await department.MustAsync(id, "submit", new { notes = "已更换灯泡", attachments = new[] { await department.UploadAsync(Loop.Photo()) } });
             await department.MustAsync(id, "confirm");
-            var centre = await browser.SignInAsync(app.BaseUrl, "operator");
-            await centre.GotoAsync($"cases/{id}");
+            await centre.ReloadAsync();
             await centre.ReadyAsync();
             await Assertions.Expect(centre.GetByTestId($"acknowledged-{orderId}")).ToBeVisibleAsync();
-            await Assertions.Expect(centre.GetByTestId($"reply-{orderId}")).ToHaveCountAsync(0);
             await Assertions.Expect(centre.GetByTestId("held-close")).ToContainTextAsync("核实");
             await Assertions.Expect(centre.GetByTestId("action-close")).ToHaveCountAsync(0);
             await Assertions.Expect(centre.GetByTestId("action-verify")).ToBeVisibleAsync();

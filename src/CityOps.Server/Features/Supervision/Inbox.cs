@@ -27,12 +27,15 @@ public static class Inbox
         db.Notifications.AsNoTracking().Where(n => n.UserId == u.Id || (u.UnitId != null && n.UnitId == u.UnitId))
             .Select(n => new Row { N = n, Read = n.UserId != null ? n.ReadAt != null : db.NotificationReads.Any(r => r.NotificationId == n.Id && r.UserId == u.Id) });
 
-    /// <summary>The latest notices, newest first; only the unread when asked.</summary>
+    /// <summary>
+    /// The latest notices, newest first; only the unread of them when asked. The inbox is always the
+    /// latest <see cref="Window"/>: its unread list, its count and "mark all read" cover the same notices.
+    /// </summary>
     public static Task<List<Notice>> ListAsync(CityOpsDb db, CurrentUser u, bool unreadOnly, CancellationToken ct)
     {
-        var q = For(db, u);
+        var q = For(db, u).OrderByDescending(x => x.N.Id).Take(Window);
         if (unreadOnly) q = q.Where(x => !x.Read);
-        return q.OrderByDescending(x => x.N.Id).Take(Window).Select(x => new Notice(x.N.Id, x.N.Kind, x.N.Text, x.N.CaseId, x.N.CreatedAt, x.Read)).ToListAsync(ct);
+        return q.OrderByDescending(x => x.N.Id).Select(x => new Notice(x.N.Id, x.N.Kind, x.N.Text, x.N.CaseId, x.N.CreatedAt, x.Read)).ToListAsync(ct);
     }
 
     /// <summary>How many of the latest <see cref="Window"/> notices the user has not read.</summary>
@@ -66,17 +69,37 @@ public static class Inbox
         await db.Notifications.Where(x => ids.Contains(x.Id) && x.ReadAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReadAt, now), ct);
         var toUnit = notices.Where(x => x.ToUnit).Select(x => x.Id).ToList();
         if (toUnit.Count == 0) return;
-        var already = await db.NotificationReads.Where(r => r.UserId == u.Id && toUnit.Contains(r.NotificationId)).Select(r => r.NotificationId).ToListAsync(ct);
-        foreach (var id in toUnit.Except(already)) db.NotificationReads.Add(new NotificationRead { NotificationId = id, UserId = u.Id!, ReadAt = now });
+        var missing = await MissingAsync(db, u, toUnit, ct);
+        foreach (var id in missing) db.NotificationReads.Add(new NotificationRead { NotificationId = id, UserId = u.Id!, ReadAt = now });
         try
         {
             await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException)
         {
-            // The same reader marked some of them at once elsewhere: theirs stand, and so would these.
+            // The same reader marked some of them at the same moment elsewhere, so the batch failed as a
+            // whole: store the rest one by one, each mark that is already there standing.
             db.ChangeTracker.Clear();
+            foreach (var id in await MissingAsync(db, u, missing, ct))
+            {
+                db.NotificationReads.Add(new NotificationRead { NotificationId = id, UserId = u.Id!, ReadAt = now });
+                try
+                {
+                    await db.SaveChangesAsync(ct);
+                }
+                catch (DbUpdateException)
+                {
+                    db.ChangeTracker.Clear();
+                }
+            }
         }
+    }
+
+    /// <summary>Which of these unit notices this reader has not marked yet.</summary>
+    private static async Task<List<long>> MissingAsync(CityOpsDb db, CurrentUser u, List<long> ids, CancellationToken ct)
+    {
+        var already = await db.NotificationReads.Where(r => r.UserId == u.Id && ids.Contains(r.NotificationId)).Select(r => r.NotificationId).ToListAsync(ct);
+        return ids.Except(already).ToList();
     }
 }
 

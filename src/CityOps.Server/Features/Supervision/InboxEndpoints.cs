@@ -14,7 +14,7 @@ public static class InboxEndpoints
         var g = app.MapGroup("/api/inbox").WithTags("Inbox").RequireAuthorization();
         g.MapGet("/", async (HttpContext http, CityOpsDb db, bool? unread, CancellationToken ct) =>
                 TypedResults.Ok(await Inbox.ListAsync(db, CurrentUser.From(http.User), unread == true, ct)))
-            .WithSummary("The latest 200 notices to the caller and to the caller's unit, newest first; ?unread=true: only those the caller has not read");
+            .WithSummary("The latest 200 notices to the caller and to the caller's unit, newest first; ?unread=true: only those of them the caller has not read");
         g.MapPost("/{id:long}/read", async Task<Results<NoContent, NotFound>> (long id, HttpContext http, CityOpsDb db, TimeProvider clock, CancellationToken ct) =>
                 await Inbox.MarkReadAsync(db, CurrentUser.From(http.User), id, clock.GetUtcNow(), ct) ? TypedResults.NoContent() : TypedResults.NotFound())
             .WithSummary("Marks one notice read for the caller (a unit's notice stays unread for the unit's other people)");

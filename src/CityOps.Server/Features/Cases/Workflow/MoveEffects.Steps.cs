@@ -145,9 +145,13 @@ public sealed partial class MoveEffects
     private static readonly CompiledQuery<Func<CityOpsDb, string, int?, CancellationToken, Task<bool>>> HandlerOfUnit = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, string userId, int? unitId, CancellationToken ct) => db.Users.Any(u => u.Id == userId && u.UnitId == unitId)));
 
-    /// <summary>Whom the unit last assigned the case to (the target of its latest <c>assign</c> event).</summary>
-    private Task<string?> AssignedHandlerAsync(Case c, CancellationToken ct) =>
-        db.CaseEvents.AsNoTracking().Where(x => x.CaseId == c.Id && x.Action == "assign").OrderByDescending(x => x.Seq).Select(x => x.TargetUserId).FirstOrDefaultAsync(ct);
+    /// <summary>Whom the unit last assigned the case to (the target of its latest <c>assign</c> event), if they are still of the unit.</summary>
+    private async Task<string?> AssignedHandlerAsync(Case c, CancellationToken ct)
+    {
+        var assigned = await db.CaseEvents.AsNoTracking().Where(x => x.CaseId == c.Id && x.Action == "assign").OrderByDescending(x => x.Seq)
+            .Select(x => x.TargetUserId).FirstOrDefaultAsync(ct);
+        return assigned is not null && await HandlerOfUnit.For(db)(db, assigned, c.AssignedUnitId, ct) ? assigned : null;
+    }
 
     private async Task<string> CheckHandlerAsync(Case c, string? userId, CancellationToken ct)
     {
