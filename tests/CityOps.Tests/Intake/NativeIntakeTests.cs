@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Intake;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,6 +50,12 @@ public sealed class NativeIntakeTests
         Assert.Equal("138****5678", seen["reporters"]![0]!["phone"]!.GetValue<string>());
         Assert.Equal("张**", seen["reporters"]![0]!["name"]!.GetValue<string>());
         Assert.DoesNotContain("13812345678", seen.ToJsonString(), StringComparison.Ordinal);
+
+        // The public record says where the case went, as for a citizen's own report, and nothing of the caller.
+        var open311 = await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json?extensions=true");
+        var routed = JsonNode.Parse(open311)![0]!["notes"]!.AsArray().First(n => n!["type"]!.GetValue<string>() == "report")!;
+        Assert.Equal(body["case"]!["routing"]!["detail"]!.GetValue<string>(), routed["description"]!.GetValue<string>());
+        Assert.DoesNotContain("13812345678", open311, StringComparison.Ordinal);
 
         // Another unit does not see it at all.
         var other = await app.SignInAsync("city-marine");

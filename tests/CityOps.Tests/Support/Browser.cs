@@ -60,7 +60,8 @@ public static class Browser
         await page.GetByTestId("email").FillAsync($"{login}@demo.cityops");
         await page.GetByTestId("password").FillAsync("Demo-2026!");
         await page.GetByTestId("sign-in").ClickAsync();
-        await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new Regex("/login"), new() { Timeout = 60_000 }); // polled, as in ArrivesAtAsync
+        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
         return page;
     }
 
@@ -79,9 +80,12 @@ public static class Browser
     {
         try
         {
-            await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit });
+            // Polled rather than WaitForURLAsync: that one checks the address and then subscribes to
+            // navigation events, so a client-side navigation landing in between is never seen (and with
+            // the address already matching it waits for `load` whatever WaitUntil says).
+            await Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = 60_000 });
         }
-        catch (TimeoutException)
+        catch (PlaywrightException)
         {
             await page.ShotAsync("failed-" + what);
             var alerts = await page.GetByRole(AriaRole.Alert).AllInnerTextsAsync();

@@ -66,11 +66,12 @@ public static class Open311View
     /// <summary>
     /// What a public event says to the citizen. Staff's free text (a rework's reason, a dispatcher's
     /// note, what the citizen said at callback) is for the record, not the public: only a void's reason
-    /// (the request's status notes too) and the platform's own texts are shown.
+    /// (the request's status notes too) and the platform's own texts are shown, among them the routing
+    /// text of a report and the note of a merged one, whoever took the report.
     /// </summary>
     public static string? PublicDescription(CaseEvent e) => e.Action switch
     {
-        "void" => e.Reason,
+        "void" or "report" or "merge" => e.Reason,
         "rework" => Messages.Get("PublicRework"),
         "callback" => Messages.Get("CallbackReopened"),
         _ => e.ActorId == "system" ? e.Reason : null,
