@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using CityOps.Server.Data;
 using CityOps.Server.Features.Supervision;
 using CityOps.Tests.Support;
@@ -76,6 +77,12 @@ public sealed class DeadlineTests
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 15, 30, 0, China), Due(dispatched)); // 9:00–12:00 (3 h) + 14:30–15:30 (1 h)
 
         await unit.MustAsync(id, "extend", new { value = 2, reason = "需要采购配件" });
+        // While it waits, the unit is told why it cannot ask again, on the case and when it tries.
+        var held = (await (await unit.GetAsync($"/api/cases/{id}")).JsonAsync())["heldActions"]!.AsArray();
+        Assert.Equal(["extend", "suspend"], held.Select(h => h!["action"]!.GetValue<string>()).ToArray());
+        var again = await unit.MoveAsync(id, "suspend", new { reason = "等待产权单位确认" });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(held[1]!["reason"]!.GetValue<string>(), (await again.JsonAsync())["detail"]!.GetValue<string>());
         var extended = await lead.MustAsync(id, "approve");
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 17, 30, 0, China), Due(extended)); // 6 h: 9:00–12:00 + 14:30–17:30
 
@@ -84,6 +91,8 @@ public sealed class DeadlineTests
         await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认" });
         var paused = await lead.MustAsync(id, "approve");
         Assert.True(paused["deadline"]!["paused"]!.GetValue<bool>());
+        Assert.Contains("挂账", (await (await unit.GetAsync($"/api/cases/{id}")).JsonAsync())["heldActions"]!.AsArray()
+            .Single(h => h!["action"]!.GetValue<string>() == "extend")!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         time.SetUtcNow(new DateTimeOffset(2026, 3, 4, 10, 0, 0, China).ToUniversalTime()); // two days later
         unit = await app.SignInAsync("department");
         var resumed = await unit.MustAsync(id, "resume");
