@@ -77,6 +77,10 @@ public sealed class DeadlineTests
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 15, 30, 0, China), Due(dispatched)); // 9:00–12:00 (3 h) + 14:30–15:30 (1 h)
 
         await unit.MustAsync(id, "extend", new { value = 2, reason = "需要采购配件" });
+        // The shift leads, who decide it, are told by name; the rest of the centre is not.
+        Assert.Single((await (await lead.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray(),
+            n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "request");
+        Assert.DoesNotContain((await (await op.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["kind"]!.GetValue<string>() == "request");
         // While it waits, the unit is told why it cannot ask again, on the case and when it tries.
         var held = (await (await unit.GetAsync($"/api/cases/{id}")).JsonAsync())["heldActions"]!.AsArray();
         Assert.Equal(["extend", "suspend"], held.Select(h => h!["action"]!.GetValue<string>()).ToArray());

@@ -211,7 +211,7 @@ public sealed class WebAppTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
-    public async Task A_unit_acknowledges_a_supervision_order_and_the_centre_reads_why_a_case_cannot_close_yet(string db)
+    public async Task A_unit_acknowledges_a_supervision_order_the_shift_lead_decides_a_request_and_the_centre_reads_why_a_case_cannot_close_yet(string db)
     {
         var (playwright, browser) = await Browser.LaunchAsync();
         await using var app = await CityOpsApp.StartAsync(db, kestrel: true);
@@ -264,6 +264,19 @@ public sealed class WebAppTests
             await Assertions.Expect(unit.GetByTestId($"order-{orderId}")).ToContainTextAsync("已安排今日修复");
             await unit.GetByTestId("orders-pending").ClickAsync();
             await Assertions.Expect(unit.GetByTestId("orders-empty")).ToBeVisibleAsync();
+
+            // The division asks for more time; the shift lead finds the request in the queue of requests and approves it.
+            await department.MustAsync(id, "extend", new { value = 4, reason = "需要采购灯具" });
+            var shift = await browser.SignInAsync(app.BaseUrl, "shiftlead");
+            await shift.GotoAsync("cases?queue=requests");
+            await shift.ReadyAsync();
+            await Assertions.Expect(shift.GetByTestId("count-requests")).ToHaveTextAsync("1");
+            await shift.GetByTestId($"case-{id}").GetByRole(AriaRole.Link).ClickAsync();
+            await shift.ReadyAsync();
+            await shift.GetByTestId("action-approve").ClickAsync();
+            await shift.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(shift.GetByTestId("moved")).ToBeVisibleAsync();
+            Assert.Equal(1, (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["work"]!["extensionCount"]!.GetValue<int>());
 
             // The division's lead does the work and signs it off: the operator's case file shows the order, answered,
             // and says why "close" is not offered.

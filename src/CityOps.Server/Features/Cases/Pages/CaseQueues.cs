@@ -8,7 +8,7 @@ namespace CityOps.Server.Features.Cases.Pages;
 /// <summary>The work queues of the web app, as filters over the cases a user may see.</summary>
 public static class CaseQueues
 {
-    public static readonly string[] Names = ["mine", "pool", "dispatch", "handling", "verify", "overdue", "supervised", "all"];
+    public static readonly string[] Names = ["mine", "pool", "dispatch", "handling", "verify", "requests", "overdue", "supervised", "all"];
 
     private static readonly CaseState[] WithUnit = [CaseState.Dispatched, CaseState.Handling, CaseState.Handled];
     private static readonly CaseState[] Checking = [CaseState.Feedback, CaseState.Verifying];
@@ -23,6 +23,8 @@ public static class CaseQueues
         "dispatch" => q.Where(c => c.State == CaseState.Registered),
         "handling" => q.Where(c => WithUnit.Contains(c.State)),
         "verify" => q.Where(c => Checking.Contains(c.State)),
+        // Requests to extend or suspend awaiting a shift lead (made only while the unit has the case, so the state index serves).
+        "requests" => q.Where(c => WithUnit.Contains(c.State) && c.Pending != PendingRequest.None),
         "overdue" => q.Where(c => Open.Contains(c.State) && c.Clock.OverdueRaised),
         "supervised" => q.Where(c => Open.Contains(c.State) && c.SupervisionCount > 0),
         _ => q,

@@ -145,6 +145,11 @@ public sealed partial class MoveEffects
     private static readonly CompiledQuery<Func<CityOpsDb, string, int?, CancellationToken, Task<bool>>> HandlerOfUnit = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, string userId, int? unitId, CancellationToken ct) => db.Users.Any(u => u.Id == userId && u.UnitId == unitId)));
 
+    /// <summary>The shift leads (值班长), who decide requests to extend or suspend.</summary>
+    private Task<List<string>> ShiftLeadsAsync(CancellationToken ct) =>
+        db.Users.AsNoTracking().Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.ShiftLead)))
+            .Select(u => u.Id).ToListAsync(ct);
+
     /// <summary>Whom the unit last assigned the case to (the target of its latest <c>assign</c> event), if they are still of the unit.</summary>
     private async Task<string?> AssignedHandlerAsync(Case c, CancellationToken ct)
     {

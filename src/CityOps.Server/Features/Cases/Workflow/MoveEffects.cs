@@ -102,6 +102,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 if (rule.Action == "extend") data["value"] = input.Value ?? throw Missing("value");
                 (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) =
                     (rule.Action == "extend" ? PendingRequest.Extension : PendingRequest.Suspension, input.Value, input.Reason, user.Id);
+                // The shift leads decide it: each is told by name (the rest of the centre is not).
+                foreach (var lead in await ShiftLeadsAsync(ct))
+                    notifier.ToUser(lead, c, "request", Messages.Format(rule.Action == "extend" ? "NoticeExtensionRequested" : "NoticeSuspensionRequested", c.Id));
                 break;
             case "approve":
                 data["request"] = c.Pending.ToString();
