@@ -80,6 +80,7 @@ public sealed class WorkflowTests
         var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
         await op.MustAsync(id, "factcheck");
         await inspector.MustAsync(id, "factcheck-report", new { passed = true, notes = "属实" });
+        Assert.Equal(1, await NoticesAsync(op, id, "factcheck-report")); // the owner hears what the check found
         // Routed to the unit but still with the centre: the unit neither opens nor lists it until it is dispatched.
         Assert.Equal(HttpStatusCode.NotFound, (await unit.GetAsync($"/api/cases/{id}")).StatusCode);
         Assert.DoesNotContain((await (await unit.GetAsync("/api/cases?pageSize=500&state=Reported")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
@@ -91,6 +92,8 @@ public sealed class WorkflowTests
         await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
         await handler.MustAsync(id, "submit", new { notes = "处理完毕", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
         await unit.MustAsync(id, "confirm");
+        Assert.Equal(1, await NoticesAsync(op, id, "feedback")); // back with its owner, who is told
+        Assert.Equal(0, await NoticesAsync(dispatcher, id, "feedback"));
         var rework = await dispatcher.MustAsync(id, "rework", new { reason = "照片不清晰" });
         Assert.Equal("Dispatched", rework["state"]!.GetValue<string>());
         Assert.Equal(1, rework["work"]!["reworkCount"]!.GetValue<int>());
@@ -445,6 +448,7 @@ public sealed class WorkflowTests
         Assert.Equal("userId", (await own.JsonAsync())["field"]!.GetValue<string>());
         Assert.Equal(await inspector.MyIdAsync(), (await op.MustAsync(id, "verify"))["work"]!["taskAssigneeId"]!.GetValue<string>());
         await inspector.MustAsync(id, "verify-report", new { passed = true, notes = "已清扫干净" });
+        Assert.Equal(1, await NoticesAsync(op, id, "verify-report"));
         Assert.Equal("Closed", (await op.MustAsync(id, "close", new { closingConditionMet = true }))["state"]!.GetValue<string>());
         var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
 

@@ -120,7 +120,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         e.Data = data.Count == 0 ? null : JsonSerializer.Serialize(data);
         c.Version++;
         CaseChain.Append(c, e);
-        effects.AfterMove(c, e, rule, now);
+        effects.AfterMove(c, e, rule, reference, now);
         // A follow-on step the rules take by themselves (auto-dispatch after registration).
         if (rule.Action == "register") effects.AutoDispatch(c, reference, now);
     }

@@ -49,7 +49,7 @@ public sealed partial class MoveEffects
         e.Data = data.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(data);
         e.ToState = c.State;
         CaseChain.Append(c, e);
-        AfterMove(c, e, Workflow.Find("dispatch")!, now);
+        AfterMove(c, e, Workflow.Find("dispatch")!, reference, now);
     }
 
     private void Dispatch(Case c, int? unitId, ReferenceData reference, DateTimeOffset now, CaseEvent e)

@@ -43,6 +43,9 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 c.State = rule.To!.Value;
                 if (rule.Action == "factcheck-report") clocks.Start(c.Clock, "register", Step("register").Value, Step("register").Unit, now);
                 else Clocks.Stop(c.Clock);
+                // Back with the centre: the case's owner is told what the check found.
+                notifier.ToAnswering(c, reference, rule.Action, Messages.Format(
+                    (rule.Action == "verify-report" ? "NoticeVerify" : "NoticeFactCheck") + (input.Passed == true ? "Passed" : "Failed"), c.Id));
                 break;
             case "register":
                 Register(c, input, user, reference, now, data);
@@ -147,10 +150,14 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
     public bool WithinLimit(Case c, DateTimeOffset now) => clocks.WithinLimit(c.Clock, now);
 
     /// <summary>Notifications for the people the move concerns, and the public outbox message.</summary>
-    public void AfterMove(Case c, CaseEvent e, MoveRule rule, DateTimeOffset now)
+    public void AfterMove(Case c, CaseEvent e, MoveRule rule, ReferenceData reference, DateTimeOffset now)
     {
         switch (rule.Action)
         {
+            // Back with the centre: whoever owns the case (or the whole centre, when nobody does) is told.
+            case "confirm":
+                notifier.ToAnswering(c, reference, "feedback", Messages.Format("NoticeFeedback", c.Id));
+                break;
             case "dispatch" or "rework" when c.State == CaseState.Dispatched:
                 notifier.ToUnit(c.AssignedUnitId, c, rule.Action, Messages.Format("NoticeDispatched", c.Id));
                 break;

@@ -58,7 +58,10 @@ public sealed class Notifier(CityOpsDb db)
     }
 
     /// <summary>A step's time is nearly up: told to whoever answers for the case now.</summary>
-    public void Warn(Case c, ReferenceData reference) => Tell(c, Answering(c, reference), "warning", Messages.Format("NoticeWarning", c.Id));
+    public void Warn(Case c, ReferenceData reference) => ToAnswering(c, reference, "warning", Messages.Format("NoticeWarning", c.Id));
+
+    /// <summary>A notice to whoever answers for the case now (see <see cref="Answering"/>).</summary>
+    public void ToAnswering(Case c, ReferenceData reference, string kind, string text) => Tell(c, Answering(c, reference), kind, text);
 
     private void Tell(Case c, Answerable who, string kind, string text)
     {
