@@ -92,11 +92,19 @@ public sealed class DeadlineTests
 
         time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 10, 0, 0, China).ToUniversalTime()); // 1 h used
         (unit, lead) = (await app.SignInAsync("department"), await app.SignInAsync("shiftlead"));
+        await unit.MustAsync(id, "assign", new { userId = await unit.MyIdAsync() }); // the lead takes it on; the clock runs on
         await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认" });
         var paused = await lead.MustAsync(id, "approve");
         Assert.True(paused["deadline"]!["paused"]!.GetValue<bool>());
-        Assert.Contains("挂账", (await (await unit.GetAsync($"/api/cases/{id}")).JsonAsync())["heldActions"]!.AsArray()
-            .Single(h => h!["action"]!.GetValue<string>() == "extend")!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Suspended: neither another request nor the result until it resumes, and the case says so.
+        var whilePaused = (await (await unit.GetAsync($"/api/cases/{id}")).JsonAsync())["heldActions"]!.AsArray()
+            .ToDictionary(h => h!["action"]!.GetValue<string>(), h => h!["reason"]!.GetValue<string>());
+        Assert.Equal(["extend", "submit", "suspend"], whilePaused.Keys.Order().ToArray());
+        Assert.Contains("恢复计时后才能申请延期", whilePaused["extend"], StringComparison.Ordinal);
+        Assert.Contains("恢复计时后才能提交处置结果", whilePaused["submit"], StringComparison.Ordinal);
+        var submit = await unit.MoveAsync(id, "submit", new { notes = "已修复" });
+        Assert.Equal(HttpStatusCode.Conflict, submit.StatusCode);
+        Assert.Equal(whilePaused["submit"], (await submit.JsonAsync())["detail"]!.GetValue<string>());
         time.SetUtcNow(new DateTimeOffset(2026, 3, 4, 10, 0, 0, China).ToUniversalTime()); // two days later
         unit = await app.SignInAsync("department");
         var resumed = await unit.MustAsync(id, "resume");

@@ -118,9 +118,9 @@ public static class Workflow
     {
         "close" or "verify" when c.State == CaseState.Feedback && c.VerificationPassed == false => "VerificationFailed",
         "close" when c.State == CaseState.Feedback && c.VerifyBeforeClose && c.VerificationPassed is null => "VerificationNeeded",
-        "extend" or "suspend" when c.Pending != PendingRequest.None => "RequestPending",
-        "extend" or "suspend" when c.Clock.Paused => "RequestWhilePaused",
-        "submit" when c.Clock.Paused => "SubmitWhilePaused",
+        "extend" or "suspend" when WithUnit.Contains(c.State) && c.Pending != PendingRequest.None => "RequestPending",
+        "extend" or "suspend" when WithUnit.Contains(c.State) && c.Clock.Paused => "RequestWhilePaused",
+        "submit" when c.State == CaseState.Handling && c.Clock.Paused => "SubmitWhilePaused",
         _ => null,
     };
 
