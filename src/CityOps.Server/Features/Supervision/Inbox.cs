@@ -52,11 +52,15 @@ public static class Inbox
         return true;
     }
 
-    /// <summary>Marks every unread notice of the inbox read for this user; returns how many were unread.</summary>
-    public static async Task<int> MarkAllReadAsync(CityOpsDb db, CurrentUser u, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Marks every unread notice of the inbox read for this user, or of those <paramref name="shown"/>
+    /// (a page marks what it showed, not what arrived since); returns how many were unread.
+    /// </summary>
+    public static async Task<int> MarkAllReadAsync(CityOpsDb db, CurrentUser u, DateTimeOffset now, CancellationToken ct, IReadOnlyCollection<long>? shown = null)
     {
-        var unread = await For(db, u).OrderByDescending(x => x.N.Id).Take(Window).Where(x => !x.Read)
-            .Select(x => new { x.N.Id, ToUnit = x.N.UserId == null }).ToListAsync(ct);
+        var q = For(db, u).OrderByDescending(x => x.N.Id).Take(Window).Where(x => !x.Read);
+        if (shown is not null) q = q.Where(x => shown.Contains(x.N.Id));
+        var unread = await q.Select(x => new { x.N.Id, ToUnit = x.N.UserId == null }).ToListAsync(ct);
         await MarkAsync(db, u, unread.Select(x => (x.Id, x.ToUnit)).ToList(), now, ct);
         return unread.Count;
     }
