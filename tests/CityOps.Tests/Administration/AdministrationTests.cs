@@ -54,7 +54,7 @@ public sealed class AdministrationTests
         foreach (var (area, category) in new (string?, string?)[] { (null, "C0124"), (cell, null), (null, null), (cell, "C0124") })
         {
             var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
-                admin.PostAsJsonAsync("/api/admin/routing-rules", new { areaCode = area, category, unitCode = "d350206-squad" })));
+                admin.PostAsJsonAsync("/api/admin/routing-rules", new { areaCode = area, category, unitCode = "city-municipal" })));
             Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Created);
             Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Created or HttpStatusCode.BadRequest or HttpStatusCode.Conflict,
                 $"{area}/{category}: {(int)a.StatusCode}"));
@@ -74,6 +74,49 @@ public sealed class AdministrationTests
             await Assert.ThrowsAsync<DbUpdateException>(() => data.SaveChangesAsync(TestContext.Current.CancellationToken));
             data.ChangeTracker.Clear();
         }
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_unit_answers_only_inside_its_territory_and_a_route_left_outside_it_waits_for_the_dispatcher(string db)
+    {
+        // A database of its own: a rule and a unit's territory change here.
+        await using var app = await CityOpsApp.StartAsync(db);
+        var admin = await app.SignInAsync("admin");
+        var at = Api.PointIn("350206"); // 湖里区
+        var cell = (await (await admin.GetAsync(Resolve(at, "C0106"))).JsonAsync())["cell"]!.GetValue<string>();
+        var squads = (await (await admin.GetAsync("/api/units?kind=EnforcementSquad")).JsonAsync()).AsArray();
+        var siming = squads.First(u => u!["code"]!.GetValue<string>() == "d350203-squad")!;
+        var huli = squads.First(u => u!["code"]!.GetValue<string>() == "d350206-squad")!;
+
+        // 思明区's squad cannot be made to answer for a cell of 湖里区, by rule or as the cell's responsible party.
+        var outside = await admin.PostAsJsonAsync("/api/admin/routing-rules", new { areaCode = cell, category = "C0106", unitCode = "d350203-squad" });
+        Assert.Equal(HttpStatusCode.BadRequest, outside.StatusCode);
+        Assert.True((await outside.JsonAsync())["errors"]!.AsObject().ContainsKey("unitCode"));
+        var cityWide = await admin.PostAsJsonAsync("/api/admin/routing-rules", new { category = "C0106", unitCode = "d350206-squad" });
+        Assert.Equal(HttpStatusCode.BadRequest, cityWide.StatusCode);
+        var responsible = await admin.PutAsJsonAsync($"/api/admin/areas/{cell}", new { name = "测试网格", responsibleUnitId = siming["id"]!.GetValue<int>() });
+        Assert.Equal(HttpStatusCode.BadRequest, responsible.StatusCode);
+        Assert.True((await responsible.JsonAsync())["errors"]!.AsObject().ContainsKey("responsibleUnitId"));
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/admin/routing-rules", new { areaCode = cell, category = "C0106", unitCode = "d350206-squad" })).StatusCode);
+
+        // The squad's territory moves afterwards; the rule stays, now pointing outside it. Registering is
+        // not refused for it: the case waits for the dispatcher, who cannot send it there either.
+        var moved = await admin.PutAsJsonAsync("/api/admin/units/d350206-squad", new
+        {
+            code = "d350206-squad", nameZh = huli["nameZh"]!.GetValue<string>(), nameEn = huli["nameEn"]!.GetValue<string>(), kind = "EnforcementSquad",
+            parentId = huli["parentId"]?.GetValue<int>(), areaCode = "350203",
+        });
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        var id = await app.CreateClient().ReportAsync("C0106", at);
+        var registered = await (await app.SignInAsync("operator")).MustAsync(id, "register", new { condition = "02" });
+        Assert.Equal("Registered", registered["state"]!.GetValue<string>());
+        Assert.Equal("d350206-squad", registered["routing"]!["unitCode"]!.GetValue<string>());
+        var dispatcher = await app.SignInAsync("dispatcher");
+        var refused = await dispatcher.MoveAsync(id, "dispatch", new { unitId = huli["id"]!.GetValue<int>() });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("unitId", (await refused.JsonAsync())["field"]!.GetValue<string>());
+        var municipal = (await (await admin.GetAsync("/api/units")).JsonAsync()).AsArray().First(u => u!["code"]!.GetValue<string>() == "city-municipal")!;
+        Assert.Equal("Dispatched", (await dispatcher.MustAsync(id, "dispatch", new { unitId = municipal["id"]!.GetValue<int>() }))["state"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

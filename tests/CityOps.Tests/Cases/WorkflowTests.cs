@@ -273,6 +273,37 @@ public sealed class WorkflowTests
         var last = request["notes"]!.AsArray()[^1]!;
         Assert.Equal("callback", last["type"]!.GetValue<string>());
         Assert.False(string.IsNullOrWhiteSpace(last["description"]!.GetValue<string>()));
+
+        // The call was about the rejected result: the case carries no rating now, and once handled and
+        // closed again its citizen is in the callback queue again, for the new result.
+        Assert.Null(reopened["work"]!["callbackReached"]);
+        Assert.Null(reopened["work"]!["satisfaction"]);
+        Assert.Null(reopened["work"]!["effectiveFeedback"]);
+        Assert.False(await InCallbackQueueAsync(op, id));
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "重新固定井盖", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        await op.MustAsync(id, "close", new { closingConditionMet = true });
+        Assert.True(await InCallbackQueueAsync(op, id));
+        var second = await op.MustAsync(id, "callback", new { reached = true, satisfaction = "Satisfied", effective = true });
+        Assert.Equal("Satisfied", second["work"]!["satisfaction"]!.GetValue<string>());
+        Assert.False(await InCallbackQueueAsync(op, id));
+        // Both calls stay in the record.
+        var calls = (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["history"]!.AsArray().Where(e => e!["action"]!.GetValue<string>() == "callback").ToList();
+        Assert.Equal(2, calls.Count);
+        Assert.Contains("Dissatisfied", calls[0]!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether the case waits in the callback queue (every page of it: the shared server holds other tests' cases).</summary>
+    private static async Task<bool> InCallbackQueueAsync(HttpClient op, long id)
+    {
+        for (var page = 1; ; page++)
+        {
+            var json = await (await op.GetAsync($"/api/evaluation/callbacks?pageSize=500&page={page}")).JsonAsync();
+            var items = json["items"]!.AsArray();
+            if (items.Any(i => i!["caseId"]!.GetValue<long>() == id)) return true;
+            if (page * 500 >= json["total"]!.GetValue<int>()) return false;
+        }
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

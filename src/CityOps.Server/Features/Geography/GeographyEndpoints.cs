@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CityOps.Server.Data;
+using CityOps.Server.Features.Units;
 using CityOps.Server.Features.Users;
 using CityOps.Server.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
@@ -109,7 +110,14 @@ public static class GeographyEndpoints
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 100) errors["name"] = [Messages.Get("NameRequired")];
         if (input.NameEn is { Length: > 100 }) errors["nameEn"] = [Messages.Format("TextTooLong", 100)];
-        if (input.ResponsibleUnitId is not null && !await db.Units.AnyAsync(u => u.Id == input.ResponsibleUnitId, ct)) errors["responsibleUnitId"] = [Messages.Get("UnknownUnit")];
+        if (input.ResponsibleUnitId is { } responsible)
+        {
+            // The party a cell's cases are routed to: a unit that handles cases, working where the area lies.
+            var unit = await db.Units.Where(u => u.Id == responsible && u.Kind != UnitKind.CommandCentre && u.Kind != UnitKind.PartnerBureau && u.Kind != UnitKind.OperatorCompany)
+                .Select(u => new { u.AreaId }).FirstOrDefaultAsync(ct);
+            if (unit is null) errors["responsibleUnitId"] = [Messages.Get("UnknownUnit")];
+            else if (!await UnitTerritory.CoversAsync(db, unit.AreaId, a.Id, ct)) errors["responsibleUnitId"] = [Messages.Get("UnitAreaOutside")];
+        }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         (a.Name, a.NameEn, a.ResponsibleUnitId) = (input.Name, input.NameEn, input.ResponsibleUnitId);
         await db.SaveChangesAsync(ct);

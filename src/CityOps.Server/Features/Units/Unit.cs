@@ -1,3 +1,7 @@
+using CityOps.Server.Data;
+using CityOps.Server.Features.Geography;
+using Microsoft.EntityFrameworkCore;
+
 namespace CityOps.Server.Features.Units;
 
 public enum UnitKind
@@ -45,4 +49,18 @@ public sealed class Unit
     public string? Streets { get; set; }
     public string? ContactPhone { get; set; }
     public bool Active { get; set; } = true;
+}
+
+/// <summary>Where a unit works, as the administration screens check it before routing cases there.</summary>
+public static class UnitTerritory
+{
+    /// <summary>
+    /// Whether a unit working in <paramref name="territory"/> (null: the whole city) works in the whole
+    /// of <paramref name="areaId"/> (null: the whole city): the area is the territory or lies inside it.
+    /// </summary>
+    public static async Task<bool> CoversAsync(CityOpsDb db, int? territory, int? areaId, CancellationToken ct)
+    {
+        if (territory is not { } t || await db.Areas.AnyAsync(a => a.Id == t && a.Level == AreaLevel.City, ct)) return true;
+        return areaId is { } id && await db.Areas.AnyAsync(a => a.Id == id && (a.Id == t || a.DistrictId == t || a.SubdistrictId == t || a.CommunityId == t), ct);
+    }
 }

@@ -35,8 +35,9 @@ public sealed partial class MoveEffects
     {
         if (c.State != CaseState.Registered || c.AssignedUnitId is null || !reference.Categories[c.CategoryId].AutoDispatch) return;
         if (c.RoutingReason is not (RoutingReason.RoutingTable or RoutingReason.StorefrontStreetChief or RoutingReason.CellResponsible)) return;
-        if (!reference.Units.TryGetValue(c.AssignedUnitId.Value, out var unit) || !unit.Active
-            || unit.Kind is UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre) return; // the dispatcher decides
+        // A routed unit that cannot take the case (inactive, not one that handles cases, or working
+        // elsewhere than where the case lies) leaves it for the dispatcher rather than refusing the registration.
+        if (!reference.Units.TryGetValue(c.AssignedUnitId.Value, out var unit) || !Handles(unit) || !Covers(unit, c, reference)) return;
         var e = new CaseEvent
         {
             At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system", FromState = c.State,
@@ -56,17 +57,21 @@ public sealed partial class MoveEffects
     {
         // No unit named and none routed (a unit sent the case back): the dispatcher must choose.
         if (unitId is not { } id) throw new MoveRefusedException(400, Messages.Get("DispatchUnitRequired"), field: "unitId");
-        if (!reference.Units.TryGetValue(id, out var unit) || !unit.Active
-            || unit.Kind is UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre)
+        if (!reference.Units.TryGetValue(id, out var unit) || !Handles(unit))
             throw new MoveRefusedException(400, Messages.Get("UnknownUnit"), field: "unitId");
-        // A unit of a territory (street office, squad, street chief) works only inside it.
-        if (unit.AreaId is { } area && !reference.Cities.Contains(area) && c.DistrictId != area && c.SubdistrictId != area && c.CommunityId != area)
-            throw new MoveRefusedException(400, Messages.Get("UnitOutsideArea"), field: "unitId");
+        if (!Covers(unit, c, reference)) throw new MoveRefusedException(400, Messages.Get("UnitOutsideArea"), field: "unitId");
         var condition = reference.Categories[c.CategoryId].Conditions.First(k => k.Id == c.ConditionId);
         (c.AssignedUnitId, c.DispatchedAt, c.State, c.HandlerId) = (id, now, CaseState.Dispatched, null);
         e.UnitId = id;
         clocks.Start(c.Clock, "handle", condition.TimeLimit, condition.TimeLimitUnit, now);
     }
+
+    /// <summary>An active unit that handles cases: not the centre, a partner bureau or an operator company.</summary>
+    internal static bool Handles(Unit unit) => unit.Active && unit.Kind is not (UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre);
+
+    /// <summary>Whether the case lies where the unit works: anywhere for a unit of the whole city; inside its territory for a street office, squad or street chief.</summary>
+    internal static bool Covers(Unit unit, Case c, ReferenceData reference) =>
+        unit.AreaId is not { } area || reference.Cities.Contains(area) || area == c.DistrictId || area == c.SubdistrictId || area == c.CommunityId || area == c.CellId;
 
     private void Return(Case c, DateTimeOffset now, CaseEvent e)
     {
@@ -119,7 +124,10 @@ public sealed partial class MoveEffects
         if (input.Reopen == true)
         {
             // The citizen rejects the result: back to the same unit, counted as rework.
+            // The call was about the result now rejected: the next closing is called back afresh
+            // (this call's answers stay in the record, on this event).
             (c.State, c.ClosedAt, c.StatusNotes) = (CaseState.Feedback, null, null);
+            (c.CallbackAt, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback) = (null, null, null, null);
             Rework(c, reference, now);
             data["reopened"] = true;
         }
