@@ -133,6 +133,48 @@ public sealed class EvaluationApiTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_citizen_not_reached_is_called_again_two_hours_later_three_calls_in_all(string db)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 12, 1, 9, 0, 0, China).ToUniversalTime());
+        await using var app = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        await op.MustAsync(id, "close", new { closingConditionMet = true });
+
+        // Signed in afresh each time: the clock jumps further than a token lives.
+        async Task<JsonNode?> QueuedAsync() => (await (await (op = await app.SignInAsync("operator")).GetAsync("/api/evaluation/callbacks")).JsonAsync())["items"]!.AsArray()
+            .FirstOrDefault(i => i!["caseId"]!.GetValue<long>() == id);
+        Assert.Equal(0, (await QueuedAsync())!["calls"]!.GetValue<int>());
+        for (var call = 1; call <= 3; call++)
+        {
+            await op.MustAsync(id, "callback", new { reached = false });
+            Assert.Null(await QueuedAsync()); // just called
+            time.Advance(TimeSpan.FromMinutes(119));
+            Assert.Null(await QueuedAsync());
+            time.Advance(TimeSpan.FromMinutes(1));
+            var again = await QueuedAsync();
+            if (call < 3)
+            {
+                Assert.NotNull(again);
+                Assert.Equal(call, again["calls"]!.GetValue<int>());
+                Assert.NotNull(again["lastCallAt"]);
+            }
+            else
+            {
+                Assert.Null(again); // three calls unanswered: it counts as no effective feedback
+            }
+        }
+        var calls = (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["history"]!.AsArray().Count(e => e!["action"]!.GetValue<string>() == "callback");
+        Assert.Equal(3, calls);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task Bad_evaluation_input_gets_a_clear_4xx(string db)
     {
         var app = await CityOpsApp.Shared(db);

@@ -27,6 +27,12 @@ public sealed class WorkflowOptions
     /// <summary>A case whose unit signed off by the one who did the work closes only after a passed verification.</summary>
     public bool VerifySelfSignOff { get; set; } = true;
 
+    /// <summary>回访: how many calls a citizen not reached gets after each closing, before the case leaves the callback queue unanswered.</summary>
+    public int CallbackAttempts { get; set; } = 3;
+
+    /// <summary>回访: how long after a call that did not reach the citizen the case comes back to the queue.</summary>
+    public TimeSpan CallbackRetryAfter { get; set; } = TimeSpan.FromHours(2);
+
     public StepLimit Step(string name) => Steps.TryGetValue(name, out var s) ? s : new StepLimit { Value = 1 };
 }
 
