@@ -311,6 +311,9 @@ namespace CityOps.Migrations.Postgres.Migrations
 
                     b.HasIndex("ReportedAt");
 
+                    b.HasIndex("TaskAssigneeId")
+                        .HasFilter("\"TaskAssigneeId\" IS NOT NULL");
+
                     b.HasIndex("AssignedUnitId", "State");
 
                     b.HasIndex("State", "ReportedAt");

@@ -304,6 +304,9 @@ namespace CityOps.Migrations.Sqlite.Migrations
 
                     b.HasIndex("ReportedAt");
 
+                    b.HasIndex("TaskAssigneeId")
+                        .HasFilter("\"TaskAssigneeId\" IS NOT NULL");
+
                     b.HasIndex("AssignedUnitId", "State");
 
                     b.HasIndex("State", "ReportedAt");

@@ -118,6 +118,8 @@ internal sealed class CaseConfiguration : IEntityTypeConfiguration<Case>
         e.Property(x => x.ClaimedById).HasMaxLength(64);
         e.Property(x => x.HandlerId).HasMaxLength(64);
         e.Property(x => x.TaskAssigneeId).HasMaxLength(64);
+        // Open check tasks by holder (set only while a task is open): an inspector's work, and whom the next task goes to.
+        e.HasIndex(x => x.TaskAssigneeId).HasFilter("\"TaskAssigneeId\" IS NOT NULL");
         e.Property(x => x.PendingById).HasMaxLength(64);
         e.Property(x => x.ResultNotes).HasMaxLength(4000);
         e.Property(x => x.PendingReason).HasMaxLength(2000);

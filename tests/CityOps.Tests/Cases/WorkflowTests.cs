@@ -331,6 +331,38 @@ public sealed class WorkflowTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Check_tasks_in_one_area_go_to_the_inspector_with_the_fewest_open_ones(string db)
+    {
+        // A database of its own: a second inspector joins 思明区 here.
+        await using var app = await CityOpsApp.StartAsync(db);
+        var op = await app.SignInAsync("operator");
+        var admin = await app.SignInAsync("admin");
+        var inspector = await app.SignInAsync("inspector");
+        var me = await (await inspector.GetAsync("/api/auth/me")).JsonAsync();
+        var created = await admin.PostAsJsonAsync("/api/admin/users", new
+        {
+            email = "inspector2@test.cityops", displayName = "思明区第二监督员（测试）", password = "Strong-Passw0rd", roles = new[] { "inspector" },
+            unitId = me["unitId"]!.GetValue<int>(), areaId = me["areaId"]!.GetValue<int>(),
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var (first, second) = (me["id"]!.GetValue<string>(), (await created.JsonAsync())["id"]!.GetValue<string>());
+
+        // Four fact-checks in the district: two each, never three to one while the other has fewer.
+        var cases = new List<(long Id, string Holder)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+            cases.Add((id, (await op.MustAsync(id, "factcheck"))["work"]!["taskAssigneeId"]!.GetValue<string>()));
+            Assert.InRange(Math.Abs(cases.Count(c => c.Holder == first) - cases.Count(c => c.Holder == second)), 0, 1);
+        }
+        Assert.Equal(2, cases.Count(c => c.Holder == first));
+        // A task reported back frees its holder: the next one goes to them.
+        await inspector.MustAsync(cases.First(c => c.Holder == first).Id, "factcheck-report", new { passed = true, notes = "属实" });
+        var next = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        Assert.Equal(first, (await op.MustAsync(next, "factcheck"))["work"]!["taskAssigneeId"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task A_check_task_can_be_given_to_someone_else_its_holder_is_told_and_a_failed_verification_needs_rework(string db)
     {
         var app = await CityOpsApp.Shared(db);

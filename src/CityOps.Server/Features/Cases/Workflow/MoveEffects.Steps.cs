@@ -133,7 +133,10 @@ public sealed partial class MoveEffects
         }
     }
 
-    /// <summary>The inspector (or street chief) for a fact-check or verification: the one named, or the nearest by area.</summary>
+    /// <summary>
+    /// The inspector (or street chief) for a fact-check or verification: the one named, or the nearest
+    /// inspector by area, and among those of the same area the one with the fewest open check tasks.
+    /// </summary>
     private async Task<string> PickFieldWorkerAsync(Case c, string? userId, int? notOfUnit, string? notUser, CancellationToken ct)
     {
         int?[] areas = [c.CommunityId, c.SubdistrictId, c.DistrictId];
@@ -142,11 +145,15 @@ public sealed partial class MoveEffects
         var inspectorRole = roles.FirstOrDefault(r => r.Name == Roles.Inspector)?.Id;
         var q = db.Users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && roleIds.Contains(ur.RoleId)));
         q = userId != null ? q.Where(u => u.Id == userId) : q.Where(u => u.AreaId != null && areas.Contains(u.AreaId));
-        var candidates = (await q.Select(u => new { u.Id, u.AreaId, u.UnitId, Inspector = db.UserRoles.Any(ur => ur.UserId == u.Id && ur.RoleId == inspectorRole) }).ToListAsync(ct))
+        var candidates = (await q.Select(u => new
+            {
+                u.Id, u.AreaId, u.UnitId, Inspector = db.UserRoles.Any(ur => ur.UserId == u.Id && ur.RoleId == inspectorRole),
+                Open = db.Cases.Count(k => k.TaskAssigneeId == u.Id),
+            }).ToListAsync(ct))
             .Where(x => (notOfUnit is null || x.Inspector || x.UnitId != notOfUnit) && x.Id != notUser).ToList(); // an inspector checks any unit's work; a street chief not their own
         var pick = userId != null
             ? candidates.FirstOrDefault(x => areas.Contains(x.AreaId))
-            : candidates.Where(x => x.Inspector).OrderBy(x => Array.IndexOf(areas, x.AreaId)).ThenBy(x => x.Id, StringComparer.Ordinal).FirstOrDefault();
+            : candidates.Where(x => x.Inspector).OrderBy(x => Array.IndexOf(areas, x.AreaId)).ThenBy(x => x.Open).ThenBy(x => x.Id, StringComparer.Ordinal).FirstOrDefault();
         return pick?.Id ?? throw new MoveRefusedException(400, Messages.Get(userId is null ? "NoInspector" : notOfUnit is null ? "FieldWorkerNotInArea" : "FieldWorkerNotInAreaOrHandled"), field: "userId");
     }
 
