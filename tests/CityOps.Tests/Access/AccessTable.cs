@@ -95,6 +95,7 @@ public static class AccessTable
         new("POST", "/api/cases/{id}/void", Operators, MoveScope),
         new("POST", "/api/cases/{id}/dispatch", Dispatchers, MoveScope),
         new("POST", "/api/cases/{id}/return", [.. Dispatchers, .. UnitStaff], MoveScope),
+        new("POST", "/api/cases/{id}/recall", Dispatchers, MoveScope),
         new("POST", "/api/cases/{id}/assign", UnitLeads, MoveScope),
         new("POST", "/api/cases/{id}/submit", UnitStaff, MoveScope),
         new("POST", "/api/cases/{id}/confirm", UnitLeads, MoveScope),

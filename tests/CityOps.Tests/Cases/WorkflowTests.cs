@@ -331,6 +331,44 @@ public sealed class WorkflowTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task The_centre_recalls_a_case_from_a_unit_with_a_reason_the_unit_and_handler_are_told_and_it_goes_elsewhere(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var dispatcher = await app.SignInAsync("dispatcher");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(id, "register", new { condition = "02" }); // auto-dispatched to the municipal roads division
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+
+        // Only the centre's dispatchers recall, and only with a reason.
+        Assert.Equal(HttpStatusCode.Forbidden, (await unit.MoveAsync(id, "recall", new { reason = "不是我们的" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await op.MoveAsync(id, "recall", new { reason = "派错了" })).StatusCode);
+        var bare = await dispatcher.MoveAsync(id, "recall");
+        Assert.Equal(HttpStatusCode.BadRequest, bare.StatusCode);
+        Assert.Equal("reason", (await bare.JsonAsync())["field"]!.GetValue<string>());
+
+        var recalled = await dispatcher.MustAsync(id, "recall", new { reason = "应由园林部门处置，改派" });
+        Assert.Equal("Registered", recalled["state"]!.GetValue<string>());
+        Assert.Equal("dispatch", recalled["deadline"]!["step"]!.GetValue<string>());
+        Assert.Null(recalled["work"]!["handlerId"]);
+        Assert.Contains("dispatch", recalled["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
+        foreach (var told in new[] { unit, handler })
+            Assert.Contains((await (await told.GetAsync("/api/inbox")).JsonAsync()).AsArray(),
+                n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "recalled");
+        // Out of the unit's hands: it no longer sees the case or moves it.
+        Assert.Equal(HttpStatusCode.NotFound, (await unit.GetAsync($"/api/cases/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await handler.MoveAsync(id, "submit", new { notes = "已修复" })).StatusCode);
+        var landscaping = (await (await dispatcher.GetAsync("/api/units")).JsonAsync()).AsArray().First(u => u!["code"]!.GetValue<string>() == "city-landscaping")!;
+        var sent = await dispatcher.MustAsync(id, "dispatch", new { unitId = landscaping["id"]!.GetValue<int>() });
+        Assert.Equal("Dispatched", sent["state"]!.GetValue<string>());
+        var recall = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray().Single(e => e!["action"]!.GetValue<string>() == "recall")!;
+        Assert.Equal("应由园林部门处置，改派", recall["reason"]!.GetValue<string>());
+        Assert.Equal("Handling", recall["from"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task Check_tasks_in_one_area_go_to_the_inspector_with_the_fewest_open_ones(string db)
     {
         // A database of its own: a second inspector joins 思明区 here.

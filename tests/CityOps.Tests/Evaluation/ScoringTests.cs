@@ -114,6 +114,28 @@ public sealed class ScoringTests
     }
 
     [Fact]
+    public void A_case_the_centre_recalls_is_not_the_units_to_handle_but_what_went_overdue_there_stands()
+    {
+        var board = new Scoreboard();
+        var tally = new CaseTally(new Patrols(new Dictionary<string, int?>()));
+        // U lets it go overdue (drawing the sweeper's order); the centre recalls it and sends it to U2, who handles it on time.
+        tally.Tally(new CaseHead(1, T0, Cell, Community, Sub, District), Loop(U,
+            E(300, "overdue", "system", CaseState.Dispatched, U, """{"step":"handle","clock":2}"""),
+            E(310, "recall", "disp1", CaseState.Dispatched, U),
+            E(320, "dispatch", "disp1", CaseState.Registered, U2, """{"step":"dispatch","onTime":true}"""),
+            E(400, "confirm", "u2", CaseState.Handled, data: OnTime)).ToArray(), board);
+        long At(long[] row, Counter k) => row[(int)k];
+        var u = board.Get(Subject.Unit(U));
+        Assert.Equal((1L, 0L, 0L, 1L, 1L, 0L), (At(u, Counter.Dispatched), At(u, Counter.Returned), At(u, Counter.ShouldHandle), At(u, Counter.Overdue),
+            At(u, Counter.SupervisionOrders), At(u, Counter.OverdueUnhandled)));
+        var u2 = board.Get(Subject.Unit(U2));
+        Assert.Equal((1L, 1L, 1L), (At(u2, Counter.ShouldHandle), At(u2, Counter.Handled), At(u2, Counter.HandledOnTime)));
+        // The first dispatch was the wrong one.
+        var disp = board.Get(Subject.ForPerson("disp1"));
+        Assert.Equal((2L, 1L), (At(disp, Counter.DispatchedBy), At(disp, Counter.DispatchedAccurate)));
+    }
+
+    [Fact]
     public void A_report_through_the_inspectors_channel_is_not_a_missed_report()
     {
         var board = new Scoreboard();

@@ -48,7 +48,7 @@ public sealed class CaseTally(Patrols patrols)
         public int Unit;
         public DateTimeOffset DispatchedAt, ConfirmedAt;
         public string? Dispatcher;
-        public bool DispatchOnTime, Returned, Handled, HandledOnTime, Overdue, Extended, Suspended;
+        public bool DispatchOnTime, Returned, Recalled, Handled, HandledOnTime, Overdue, Extended, Suspended;
         public int Reworked, SupervisionOrders;
     }
 
@@ -81,6 +81,10 @@ public sealed class CaseTally(Patrols patrols)
                     break;
                 case "return" when e.From == CaseState.Dispatched && cur is not null:
                     cur.Returned = true; // the unit says it is not its job
+                    cur = null;
+                    break;
+                case "recall" when cur is not null:
+                    cur.Recalled = true; // the centre takes it back: the dispatch was wrong, not the unit
                     cur = null;
                     break;
                 case "return" when e.From == CaseState.Registered && _registrations.Count > 0:
@@ -139,7 +143,7 @@ public sealed class CaseTally(Patrols patrols)
             sink.Add(Subject.Unit(ep.Unit), c.Id, _v);
             ToAreas(sink, c);
             if (ep.Dispatcher is { } d && d != "system")
-                Person(sink, c, d, Counter.DispatchedBy, ep.DispatchOnTime ? Counter.DispatchedOnTime : null, ep.Returned ? null : Counter.DispatchedAccurate);
+                Person(sink, c, d, Counter.DispatchedBy, ep.DispatchOnTime ? Counter.DispatchedOnTime : null, ep.Returned || ep.Recalled ? null : Counter.DispatchedAccurate);
         }
 
         foreach (var (actor, onTime, accurate) in _registrations)
@@ -159,6 +163,14 @@ public sealed class CaseTally(Patrols patrols)
         if (ep.Returned)
         {
             Set(Counter.Returned, true);
+            return;
+        }
+        if (ep.Recalled)
+        {
+            // Taken back by the centre: not the unit's to handle, but what went overdue and drew 督办 while it lay there stands.
+            Set(Counter.Overdue, ep.Overdue);
+            Set(Counter.Supervised, ep.SupervisionOrders > 0);
+            _v[(int)Counter.SupervisionOrders] = ep.SupervisionOrders;
             return;
         }
         var h = ep.Handled;

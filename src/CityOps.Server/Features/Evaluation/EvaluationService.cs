@@ -25,7 +25,7 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
     private const int ParallelFrom = 20_000;
 
     private static readonly string[] Actions =
-        ["report", "register", "void", "dispatch", "return", "submit", "confirm", "rework", "close", "callback", "overdue", "supervise", "approve", "factcheck-report", "verify-report"];
+        ["report", "register", "void", "dispatch", "return", "recall", "submit", "confirm", "rework", "close", "callback", "overdue", "supervise", "approve", "factcheck-report", "verify-report"];
     private static readonly DateTimeOffsetToBinaryConverter Binary = new();
     private static readonly Dictionary<string, CaseState> States = Enum.GetValues<CaseState>().ToDictionary(s => s.ToString());
 

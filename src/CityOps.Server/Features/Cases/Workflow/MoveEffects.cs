@@ -57,6 +57,14 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "dispatch":
                 Dispatch(c, input.UnitId ?? c.AssignedUnitId, reference, now, e);
                 break;
+            case "recall":
+                // The unit and (when one was at work on it) the handler are told before the case leaves them.
+                e.UnitId = c.AssignedUnitId;
+                notifier.ToUnit(c.AssignedUnitId, c, "recalled", Messages.Format("NoticeRecalled", c.Id));
+                notifier.ToUser(c.HandlerId, c, "recalled", Messages.Format("NoticeRecalled", c.Id));
+                (c.State, c.AssignedUnitId, c.HandlerId) = (CaseState.Registered, null, null);
+                clocks.Start(c.Clock, "dispatch", Step("dispatch").Value, Step("dispatch").Unit, now);
+                break;
             case "return":
                 Return(c, now, e);
                 break;

@@ -52,6 +52,9 @@ public static class Workflow
         new("dispatch", [CaseState.Registered], Dispatchers, Party.Role, CaseState.Dispatched, Public: true),
         // Returns go one level back and always carry a reason: unit → dispatcher, handler → unit, dispatcher → operator.
         new("return", [CaseState.Registered, CaseState.Dispatched, CaseState.Handling], [.. Dispatchers, .. UnitStaff], Party.Role, null, ReasonRequired: true),
+        // 改派: the centre takes a case back from a unit that has not finished it (sent to the wrong
+        // unit, or left lying there), with a reason; not the unit's return, so not counted against it.
+        new("recall", [CaseState.Dispatched, CaseState.Handling], Dispatchers, Party.Role, CaseState.Registered, ReasonRequired: true),
         new("assign", [CaseState.Dispatched, CaseState.Handling], UnitLeads, Party.AssignedUnit, CaseState.Handling),
         new("submit", [CaseState.Handling], UnitStaff, Party.Handler, CaseState.Handled),
         new("confirm", [CaseState.Handled], UnitLeads, Party.AssignedUnit, CaseState.Feedback, Public: true),
