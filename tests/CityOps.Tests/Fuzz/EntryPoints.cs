@@ -234,6 +234,7 @@ public static class EntryPoints
             ("void", new { reason = "重复上报" }),
             ("dispatch", new { unitId = "{{#unitId}}" }),
             ("return", new { reason = "非本单位职责" }),
+            ("recall", new { reason = "派错单位，改派" }),
             ("assign", new { userId = "{{handlerId}}" }),
             ("submit", new { notes = "已处理", attachments = new[] { "{{sha}}" } }),
             ("confirm", new { }),
