@@ -369,6 +369,39 @@ public sealed class WorkflowTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_report_repeating_an_open_case_is_merged_into_it_and_its_citizen_is_pointed_there(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var original = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(original, "claim");
+        // Filed under another category, so intake did not join them.
+        var repeat = await app.CreateClient().ReportAsync("C0124", Api.PointIn(Siming));
+        var gone = await app.CreateClient().ReportAsync("C0124", Api.PointIn(Siming));
+        await op.MustAsync(gone, "void", new { reason = "无效上报" });
+
+        // Only into another case that is still open; a refused merge leaves the report as it was.
+        foreach (var target in new[] { repeat, gone, 999_999_999L })
+        {
+            var refused = await op.MoveAsync(repeat, "void", new { reason = "重复", duplicateOf = target });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("duplicateOf", (await refused.JsonAsync())["field"]!.GetValue<string>());
+        }
+        Assert.Equal("Reported", (await (await op.GetAsync($"/api/cases/{repeat}")).JsonAsync())["state"]!.GetValue<string>());
+
+        var merged = await op.MustAsync(repeat, "void", new { reason = "同一处井盖", duplicateOf = original });
+        Assert.Equal("Voided", merged["state"]!.GetValue<string>());
+        var request = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{repeat}.json"))![0]!;
+        Assert.Equal("closed", request["status"]!.GetValue<string>());
+        Assert.Contains(original.ToString(System.Globalization.CultureInfo.InvariantCulture), request["status_notes"]!.GetValue<string>(), StringComparison.Ordinal);
+        var voidEvent = (await (await op.GetAsync($"/api/cases/{repeat}/history")).JsonAsync()).AsArray().Single(e => e!["action"]!.GetValue<string>() == "void")!;
+        Assert.Contains($"\"duplicateOf\":{original}", voidEvent["data"]!.GetValue<string>(), StringComparison.Ordinal);
+        // The original's owner hears of the repeat.
+        Assert.Contains((await (await op.GetAsync("/api/inbox")).JsonAsync()).AsArray(),
+            n => n!["caseId"]?.GetValue<long>() == original && n["kind"]!.GetValue<string>() == "duplicate");
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task Check_tasks_in_one_area_go_to_the_inspector_with_the_fewest_open_ones(string db)
     {
         // A database of its own: a second inspector joins 思明区 here.

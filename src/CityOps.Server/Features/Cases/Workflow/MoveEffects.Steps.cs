@@ -66,6 +66,20 @@ public sealed partial class MoveEffects
         clocks.Start(c.Clock, "handle", condition.TimeLimit, condition.TimeLimitUnit, now);
     }
 
+    /// <summary>
+    /// 并案: a report voided as a repeat of an open case. Its public note names that case, so the
+    /// citizen follows it there, and whoever answers for that case hears of the repeat.
+    /// </summary>
+    private async Task MergeIntoAsync(Case c, long originalId, string? reason, ReferenceData reference, DateTimeOffset now, Dictionary<string, object?> data, CancellationToken ct)
+    {
+        var original = originalId == c.Id ? null : await db.Cases.AsNoTracking().FirstOrDefaultAsync(x => x.Id == originalId, ct);
+        if (original is null || !original.IsOpen) throw new MoveRefusedException(400, Messages.Get("DuplicateTargetInvalid"), field: "duplicateOf");
+        var note = Messages.Format("VoidedAsDuplicate", original.Id, reason?.Trim());
+        c.StatusNotes = note.Length <= 2000 ? note : note[..2000];
+        data["duplicateOf"] = original.Id;
+        notifier.ToAnswering(original, reference, "duplicate", Messages.Format("NoticeDuplicate", c.Id, original.Id), now);
+    }
+
     /// <summary>An active unit that handles cases: not the centre, a partner bureau or an operator company.</summary>
     internal static bool Handles(Unit unit) => unit.Active && unit.Kind is not (UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre);
 

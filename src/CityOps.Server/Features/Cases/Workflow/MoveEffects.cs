@@ -53,6 +53,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "void":
                 (c.State, c.StatusNotes, c.ClosedAt, c.ClaimedById, c.TaskAssigneeId) = (CaseState.Voided, input.Reason, now, c.ClaimedById ?? user.Id, null);
                 Clocks.Stop(c.Clock);
+                if (input.DuplicateOf is { } original) await MergeIntoAsync(c, original, input.Reason, reference, now, data, ct);
                 break;
             case "dispatch":
                 Dispatch(c, input.UnitId ?? c.AssignedUnitId, reference, now, e);

@@ -11,16 +11,17 @@ namespace CityOps.Server.Features.Cases.Workflow;
 /// </summary>
 public sealed class Notifier(CityOpsDb db)
 {
-    public void ToUser(string? userId, Case c, string kind, string text)
+    /// <summary>A notice to a person about case <paramref name="c"/>, at the case's last change unless <paramref name="at"/> says otherwise.</summary>
+    public void ToUser(string? userId, Case c, string kind, string text, DateTimeOffset? at = null)
     {
         if (userId is null || userId == "system") return;
-        db.Notifications.Add(new Notification { UserId = userId, CaseId = c.Id == 0 ? null : c.Id, Kind = kind, Text = text, CreatedAt = c.UpdatedAt });
+        db.Notifications.Add(new Notification { UserId = userId, CaseId = c.Id == 0 ? null : c.Id, Kind = kind, Text = text, CreatedAt = at ?? c.UpdatedAt });
     }
 
-    public void ToUnit(int? unitId, Case c, string kind, string text)
+    public void ToUnit(int? unitId, Case c, string kind, string text, DateTimeOffset? at = null)
     {
         if (unitId is null) return;
-        db.Notifications.Add(new Notification { UnitId = unitId, CaseId = c.Id, Kind = kind, Text = text, CreatedAt = c.UpdatedAt });
+        db.Notifications.Add(new Notification { UnitId = unitId, CaseId = c.Id, Kind = kind, Text = text, CreatedAt = at ?? c.UpdatedAt });
     }
 
     /// <summary>
@@ -61,12 +62,12 @@ public sealed class Notifier(CityOpsDb db)
     public void Warn(Case c, ReferenceData reference) => ToAnswering(c, reference, "warning", Messages.Format("NoticeWarning", c.Id));
 
     /// <summary>A notice to whoever answers for the case now (see <see cref="Answering"/>).</summary>
-    public void ToAnswering(Case c, ReferenceData reference, string kind, string text) => Tell(c, Answering(c, reference), kind, text);
+    public void ToAnswering(Case c, ReferenceData reference, string kind, string text, DateTimeOffset? at = null) => Tell(c, Answering(c, reference), kind, text, at);
 
-    private void Tell(Case c, Answerable who, string kind, string text)
+    private void Tell(Case c, Answerable who, string kind, string text, DateTimeOffset? at = null)
     {
-        if (who.People.Length == 0) ToUnit(who.Unit, c, kind, text);
-        foreach (var person in who.People) ToUser(person, c, kind, text);
+        if (who.People.Length == 0) ToUnit(who.Unit, c, kind, text, at);
+        foreach (var person in who.People) ToUser(person, c, kind, text, at);
     }
 
     /// <summary>The unit that answers for a case, its superior, and the people told by name instead of the whole unit.</summary>

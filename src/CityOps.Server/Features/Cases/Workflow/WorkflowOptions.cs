@@ -62,6 +62,8 @@ public sealed record MoveInput
     public bool? Effective { get; init; }
     /// <summary>callback: the citizen rejects the result, so the case goes back to the unit.</summary>
     public bool? Reopen { get; init; }
+    /// <summary>void: the open case this report repeats (并案); the void's public note points the citizen there.</summary>
+    public long? DuplicateOf { get; init; }
     /// <summary>locate: the place of an address-only report.</summary>
     public double? Lat { get; init; }
     public double? Lon { get; init; }
