@@ -89,6 +89,7 @@ public static class AccessTable
         // The moves of the closed loop (workflow.md), one row per action.
         new("POST", "/api/cases/{id}/locate", Operators, MoveScope),
         new("POST", "/api/cases/{id}/claim", Operators, MoveScope),
+        new("POST", "/api/cases/{id}/transfer", Operators, MoveScope),
         new("POST", "/api/cases/{id}/factcheck", Operators, MoveScope),
         new("POST", "/api/cases/{id}/factcheck-report", FieldStaff, MoveScope),
         new("POST", "/api/cases/{id}/register", Operators, MoveScope),

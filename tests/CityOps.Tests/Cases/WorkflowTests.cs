@@ -402,6 +402,46 @@ public sealed class WorkflowTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task At_a_change_of_shift_an_owned_case_is_handed_to_another_operator_who_is_told_and_owns_it_from_then_on(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var lead = await app.SignInAsync("shiftlead");
+        var admin = await app.SignInAsync("admin");
+        var email = $"op-{Guid.NewGuid():N}"[..15] + "@test.cityops";
+        var centre = (await (await op.GetAsync("/api/auth/me")).JsonAsync())["unitId"]!.GetValue<int>();
+        var created = await admin.PostAsJsonAsync("/api/admin/users", new { email, displayName = "夜班受理员（测试）", password = "Strong-Passw0rd", roles = new[] { "operator" }, unitId = centre });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var nightId = (await created.JsonAsync())["id"]!.GetValue<string>();
+        var night = app.CreateClient();
+        var login = await night.PostAsJsonAsync("/api/auth/login", new { email, password = "Strong-Passw0rd" });
+        night.DefaultRequestHeaders.Authorization = new("Bearer", (await login.JsonAsync())["accessToken"]!.GetValue<string>());
+
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        Assert.Equal(HttpStatusCode.Conflict, (await op.MoveAsync(id, "transfer", new { userId = nightId })).StatusCode); // nobody owns it yet: claim it
+        await op.MustAsync(id, "claim");
+
+        // Only the centre's operators and shift leads hand over, only to one of them, never to the owner.
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.SignInAsync("dispatcher")).MoveAsync(id, "transfer", new { userId = nightId })).StatusCode);
+        foreach (object body in new object[] { new { }, new { userId = await (await app.SignInAsync("handler")).MyIdAsync() }, new { userId = await op.MyIdAsync() }, new { userId = "no-such-user" } })
+        {
+            var refused = await op.MoveAsync(id, "transfer", body);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("userId", (await refused.JsonAsync())["field"]!.GetValue<string>());
+        }
+
+        // The shift lead hands the day operator's case to the night operator.
+        var handed = await lead.MustAsync(id, "transfer", new { userId = nightId, reason = "交班" });
+        Assert.Equal(nightId, handed["work"]!["claimedById"]!.GetValue<string>());
+        Assert.Contains((await (await night.GetAsync("/api/inbox")).JsonAsync()).AsArray(),
+            n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "transferred");
+        Assert.Equal(HttpStatusCode.Forbidden, (await op.MoveAsync(id, "register", new { condition = "02" })).StatusCode);
+        Assert.Equal("Dispatched", (await night.MustAsync(id, "register", new { condition = "02" }))["state"]!.GetValue<string>());
+        var transfer = (await (await night.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray().Single(e => e!["action"]!.GetValue<string>() == "transfer")!;
+        Assert.Equal(nightId, transfer["targetUserId"]!.GetValue<string>());
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task Check_tasks_in_one_area_go_to_the_inspector_with_the_fewest_open_ones(string db)
     {
         // A database of its own: a second inspector joins 思明区 here.

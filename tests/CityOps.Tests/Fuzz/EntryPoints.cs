@@ -228,6 +228,7 @@ public static class EntryPoints
         {
             ("locate", new { lat = "{{#lat}}", lon = "{{#lon}}", coordinateSystem = "WGS84" }),
             ("claim", new { }),
+            ("transfer", new { userId = "{{userId}}" }),
             ("factcheck", new { userId = "{{inspectorId}}", reason = "请核实" }),
             ("factcheck-report", new { passed = true, notes = "属实" }),
             ("register", new { condition = "02", category = "{{serviceCode}}" }),

@@ -295,6 +295,16 @@ public sealed class WebAppTests
             await Assertions.Expect(centre.GetByTestId("action-close")).ToHaveCountAsync(0);
             await Assertions.Expect(centre.GetByTestId("action-verify")).ToBeVisibleAsync();
             await centre.ShotAsync("case-held-close");
+
+            // The operator's shift ends: the shift lead takes the case over on its file.
+            var leadId = await (await app.SignInAsync("shiftlead")).MyIdAsync();
+            await shift.GotoAsync($"cases/{id}");
+            await shift.ReadyAsync();
+            await shift.GetByTestId("action-transfer").ClickAsync();
+            await shift.GetByTestId("input-operator").SelectOptionAsync(leadId);
+            await shift.GetByTestId("confirm-move").ClickAsync();
+            await Assertions.Expect(shift.GetByTestId("moved")).ToBeVisibleAsync();
+            Assert.Equal(leadId, (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["work"]!["claimedById"]!.GetValue<string>());
         }
         finally
         {

@@ -174,6 +174,14 @@ public sealed partial class MoveEffects
     private static readonly CompiledQuery<Func<CityOpsDb, string, int?, CancellationToken, Task<bool>>> HandlerOfUnit = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, string userId, int? unitId, CancellationToken ct) => db.Users.Any(u => u.Id == userId && u.UnitId == unitId)));
 
+    /// <summary>The person named to own a case: an operator or shift lead of the centre.</summary>
+    private async Task<string> OperatorAsync(string? userId, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(userId)) throw Missing("userId");
+        var ok = await db.UserRoles.AnyAsync(ur => ur.UserId == userId && db.Roles.Any(r => r.Id == ur.RoleId && (r.Name == Roles.Operator || r.Name == Roles.ShiftLead)), ct);
+        return ok ? userId : throw new MoveRefusedException(400, Messages.Get("TransferTargetInvalid"), field: "userId");
+    }
+
     /// <summary>The shift leads (值班长), who decide requests to extend or suspend.</summary>
     private Task<List<string>> ShiftLeadsAsync(CancellationToken ct) =>
         db.Users.AsNoTracking().Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.ShiftLead)))

@@ -25,6 +25,12 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "claim":
                 c.ClaimedById = user.Id;
                 break;
+            case "transfer":
+                var to = await OperatorAsync(input.UserId, ct);
+                if (to == c.ClaimedById) throw new MoveRefusedException(400, Messages.Get("TransferToOwner"), field: "userId");
+                c.ClaimedById = e.TargetUserId = to;
+                notifier.ToUser(to, c, "transferred", Messages.Format("NoticeTransferred", c.Id));
+                break;
             case "factcheck":
             case "verify":
                 c.ClaimedById ??= user.Id;

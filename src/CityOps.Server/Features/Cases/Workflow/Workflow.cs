@@ -44,6 +44,8 @@ public static class Workflow
     [
         new("locate", [CaseState.NeedsLocation], Operators, Party.Role, CaseState.Reported),
         new("claim", [CaseState.Reported], Operators, Party.Owner, null),
+        // 转交: the owner (or a shift lead, at a change of shift) hands an owned case to another operator, who is told.
+        new("transfer", Open, Operators, Party.Owner, null),
         // Sent again while the task is out, a fact-check or verification goes to someone else (the holder is away or has left the area).
         new("factcheck", [CaseState.Reported, CaseState.FactChecking], Operators, Party.Owner, CaseState.FactChecking),
         new("factcheck-report", [CaseState.FactChecking], FieldStaff, Party.TaskAssignee, CaseState.Reported),
@@ -135,6 +137,7 @@ public static class Workflow
         "resume" => c.Clock.Paused,
         "submit" => !c.Clock.Paused,
         "claim" => c.ClaimedById is null,
+        "transfer" => c.ClaimedById is not null,
         // A failed verification stands until the unit has handled the case again: rework, not another look.
         "verify" => c.VerificationPassed != false,
         // Closing needs the verification to have passed where one failed or was required.
