@@ -89,6 +89,11 @@ public sealed class DeadlineTests
         Assert.Equal(held[1]!["reason"]!.GetValue<string>(), (await again.JsonAsync())["detail"]!.GetValue<string>());
         var extended = await lead.MustAsync(id, "approve");
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 17, 30, 0, China), Due(extended)); // 6 h: 9:00–12:00 + 14:30–17:30
+        // Decided, the request waits for no shift lead any more: its notice counts as read, unopened.
+        Assert.DoesNotContain((await (await lead.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray(),
+            n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "request");
+        Assert.True((await (await lead.GetAsync("/api/inbox")).JsonAsync()).AsArray()
+            .Single(n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "request")!["read"]!.GetValue<bool>());
 
         time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 10, 0, 0, China).ToUniversalTime()); // 1 h used
         (unit, lead) = (await app.SignInAsync("department"), await app.SignInAsync("shiftlead"));

@@ -1,4 +1,5 @@
 using CityOps.Server.Data;
+using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Users;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,9 +24,18 @@ public static class Inbox
         public bool Read { get; init; }
     }
 
+    /// <summary>
+    /// The reader's notices with whether each is read. A request to extend or suspend goes to every
+    /// shift lead; once one of them (or the clock) has settled it, it no longer waits for the others.
+    /// </summary>
     private static IQueryable<Row> For(CityOpsDb db, CurrentUser u) =>
         db.Notifications.AsNoTracking().Where(n => n.UserId == u.Id || (u.UnitId != null && n.UnitId == u.UnitId))
-            .Select(n => new Row { N = n, Read = n.UserId != null ? n.ReadAt != null : db.NotificationReads.Any(r => r.NotificationId == n.Id && r.UserId == u.Id) });
+            .Select(n => new Row
+            {
+                N = n,
+                Read = (n.UserId != null ? n.ReadAt != null : db.NotificationReads.Any(r => r.NotificationId == n.Id && r.UserId == u.Id))
+                    || (n.Kind == "request" && !db.Cases.Any(c => c.Id == n.CaseId && c.Pending != PendingRequest.None)),
+            });
 
     /// <summary>
     /// The latest notices, newest first; only the unread of them when asked. The inbox is always the
