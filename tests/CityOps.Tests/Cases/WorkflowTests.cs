@@ -374,14 +374,16 @@ public sealed class WorkflowTests
         var app = await CityOpsApp.Shared(db);
         var op = await app.SignInAsync("operator");
         var original = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
-        await op.MustAsync(original, "claim");
+        await op.MustAsync(original, "register", new { condition = "02" }); // with the municipal division now
         // Filed under another category, so intake did not join them.
         var repeat = await app.CreateClient().ReportAsync("C0124", Api.PointIn(Siming));
         var gone = await app.CreateClient().ReportAsync("C0124", Api.PointIn(Siming));
         await op.MustAsync(gone, "void", new { reason = "无效上报" });
+        var pooled = await app.CreateClient().ReportAsync("C0124", Api.PointIn(Siming));
 
-        // Only into another case that is still open; a refused merge leaves the report as it was.
-        foreach (var target in new[] { repeat, gone, 999_999_999L })
+        // Only into another case registered and still being handled (not one that may yet be voided itself);
+        // a refused merge leaves the report as it was.
+        foreach (var target in new[] { repeat, gone, pooled, 999_999_999L })
         {
             var refused = await op.MoveAsync(repeat, "void", new { reason = "重复", duplicateOf = target });
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
@@ -396,8 +398,8 @@ public sealed class WorkflowTests
         Assert.Contains(original.ToString(System.Globalization.CultureInfo.InvariantCulture), request["status_notes"]!.GetValue<string>(), StringComparison.Ordinal);
         var voidEvent = (await (await op.GetAsync($"/api/cases/{repeat}/history")).JsonAsync()).AsArray().Single(e => e!["action"]!.GetValue<string>() == "void")!;
         Assert.Contains($"\"duplicateOf\":{original}", voidEvent["data"]!.GetValue<string>(), StringComparison.Ordinal);
-        // The original's owner hears of the repeat.
-        Assert.Contains((await (await op.GetAsync("/api/inbox")).JsonAsync()).AsArray(),
+        // Whoever answers for the original now (the division handling it) hears of the repeat.
+        Assert.Contains((await (await (await app.SignInAsync("department")).GetAsync("/api/inbox")).JsonAsync()).AsArray(),
             n => n!["caseId"]?.GetValue<long>() == original && n["kind"]!.GetValue<string>() == "duplicate");
     }
 

@@ -140,12 +140,16 @@ public sealed class EvaluationApiTests
         var op = await app.SignInAsync("operator");
         var unit = await app.SignInAsync("department");
         var handler = await app.SignInAsync("handler");
-        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
-        await op.MustAsync(id, "register", new { condition = "02" });
-        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
-        await handler.MustAsync(id, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
-        await unit.MustAsync(id, "confirm");
-        await op.MustAsync(id, "close", new { closingConditionMet = true });
+        var (id, other) = (await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203")), await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203")));
+        foreach (var c in new[] { id, other })
+        {
+            await op.MustAsync(c, "register", new { condition = "02" });
+            await unit.MustAsync(c, "assign", new { userId = await handler.MyIdAsync() });
+            await handler.MustAsync(c, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+            await unit.MustAsync(c, "confirm");
+            await op.MustAsync(c, "close", new { closingConditionMet = true });
+        }
+        await op.MustAsync(other, "callback", new { reached = false });
 
         // Signed in afresh each time: the clock jumps further than a token lives.
         async Task<JsonNode?> QueuedAsync() => (await (await (op = await app.SignInAsync("operator")).GetAsync("/api/evaluation/callbacks")).JsonAsync())["items"]!.AsArray()
@@ -172,6 +176,12 @@ public sealed class EvaluationApiTests
         }
         var calls = (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["history"]!.AsArray().Count(e => e!["action"]!.GetValue<string>() == "callback");
         Assert.Equal(3, calls);
+
+        // Tries come back only within a week of the closing: an older citizen not reached is not called again.
+        bool Waits(JsonNode queue) => queue["items"]!.AsArray().Any(i => i!["caseId"]!.GetValue<long>() == other);
+        Assert.True(Waits(await (await op.GetAsync("/api/evaluation/callbacks")).JsonAsync()));
+        time.Advance(TimeSpan.FromDays(7));
+        Assert.False(Waits(await (await (await app.SignInAsync("operator")).GetAsync("/api/evaluation/callbacks")).JsonAsync()));
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

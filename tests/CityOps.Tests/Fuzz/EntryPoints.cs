@@ -232,6 +232,7 @@ public static class EntryPoints
             ("factcheck", new { userId = "{{inspectorId}}", reason = "请核实" }),
             ("factcheck-report", new { passed = true, notes = "属实" }),
             ("register", new { condition = "02", category = "{{serviceCode}}" }),
+            ("void", new { reason = "重复上报" }),
             ("void", new { reason = "重复上报", duplicateOf = "{{#caseId}}" }),
             ("dispatch", new { unitId = "{{#unitId}}" }),
             ("return", new { reason = "非本单位职责" }),

@@ -13,7 +13,8 @@ namespace CityOps.Server.Features.Evaluation;
 /// 回访: closed cases whose citizens have not been called back yet, oldest closure first. The call's
 /// outcome is the case's "callback" move (reached, satisfaction, effective, reopen). A citizen not
 /// reached is tried again, <see cref="WorkflowOptions.CallbackRetryAfter"/> after the last call, up to
-/// <see cref="WorkflowOptions.CallbackAttempts"/> calls after each closing.
+/// <see cref="WorkflowOptions.CallbackAttempts"/> calls after each closing, within
+/// <see cref="WorkflowOptions.CallbackRetryWithin"/> of it.
 /// </summary>
 public static class CallbackQueue
 {
@@ -39,10 +40,11 @@ public static class CallbackQueue
         int page, int pageSize, CancellationToken ct)
     {
         // Calls since the latest closing (a case reopened at callback and closed again is called afresh).
-        var retryFrom = now - rules.CallbackRetryAfter;
+        var (retryFrom, closedSince) = (now - rules.CallbackRetryAfter, now - rules.CallbackRetryWithin);
         var q = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed)
             .Select(c => new { Case = c, Calls = db.CaseEvents.Count(e => e.CaseId == c.Id && e.Action == "callback" && e.At >= c.ClosedAt) })
-            .Where(x => x.Case.CallbackAt == null || (x.Case.CallbackReached == false && x.Case.CallbackAt <= retryFrom && x.Calls < rules.CallbackAttempts));
+            .Where(x => x.Case.CallbackAt == null
+                || (x.Case.CallbackReached == false && x.Case.CallbackAt <= retryFrom && x.Case.ClosedAt >= closedSince && x.Calls < rules.CallbackAttempts));
         var total = await q.CountAsync(ct);
         var rows = await q.OrderBy(x => x.Case.ClosedAt).ThenBy(x => x.Case.Id).Skip((page - 1) * pageSize).Take(pageSize)
             .Select(x => new { x.Case, x.Calls, Reporter = x.Case.Reports.OrderBy(p => p.Id).Select(p => new { p.ReporterName, p.ReporterPhone }).FirstOrDefault() })

@@ -167,9 +167,9 @@ public sealed class CaseTally(Patrols patrols)
         }
         if (ep.Recalled)
         {
-            // Taken back by the centre: not the unit's to handle, but what went overdue and drew 督办 while it lay there stands.
+            // Taken back by the centre: not the unit's to handle, but the deductions for what went overdue
+            // and drew 督办 while it lay there stand (not the rates over the cases it should handle).
             Set(Counter.Overdue, ep.Overdue);
-            Set(Counter.Supervised, ep.SupervisionOrders > 0);
             _v[(int)Counter.SupervisionOrders] = ep.SupervisionOrders;
             return;
         }

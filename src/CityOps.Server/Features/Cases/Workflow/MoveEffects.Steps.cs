@@ -67,13 +67,16 @@ public sealed partial class MoveEffects
     }
 
     /// <summary>
-    /// 并案: a report voided as a repeat of an open case. Its public note names that case, so the
-    /// citizen follows it there, and whoever answers for that case hears of the repeat.
+    /// 并案: a report voided as a repeat of a registered case still being handled (one that can no
+    /// longer be voided itself, so the pointer cannot end at a voided case, nor two reports at each
+    /// other). Its public note names that case, so the citizen follows it there, and whoever answers
+    /// for that case hears of the repeat.
     /// </summary>
     private async Task MergeIntoAsync(Case c, long originalId, string? reason, ReferenceData reference, DateTimeOffset now, Dictionary<string, object?> data, CancellationToken ct)
     {
         var original = originalId == c.Id ? null : await db.Cases.AsNoTracking().FirstOrDefaultAsync(x => x.Id == originalId, ct);
-        if (original is null || !original.IsOpen) throw new MoveRefusedException(400, Messages.Get("DuplicateTargetInvalid"), field: "duplicateOf");
+        if (original is null || original.State is not (CaseState.Registered or CaseState.Dispatched or CaseState.Handling or CaseState.Handled or CaseState.Feedback or CaseState.Verifying))
+            throw new MoveRefusedException(400, Messages.Get("DuplicateTargetInvalid"), field: "duplicateOf");
         var note = Messages.Format("VoidedAsDuplicate", original.Id, reason?.Trim());
         c.StatusNotes = note.Length <= 2000 ? note : note[..2000];
         data["duplicateOf"] = original.Id;
@@ -174,13 +177,18 @@ public sealed partial class MoveEffects
     private static readonly CompiledQuery<Func<CityOpsDb, string, int?, CancellationToken, Task<bool>>> HandlerOfUnit = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, string userId, int? unitId, CancellationToken ct) => db.Users.Any(u => u.Id == userId && u.UnitId == unitId)));
 
-    /// <summary>The person named to own a case: an operator or shift lead of the centre.</summary>
+    /// <summary>The person named to own a case: an operator or shift lead of the command centre.</summary>
     private async Task<string> OperatorAsync(string? userId, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(userId)) throw Missing("userId");
-        var ok = await db.UserRoles.AnyAsync(ur => ur.UserId == userId && db.Roles.Any(r => r.Id == ur.RoleId && (r.Name == Roles.Operator || r.Name == Roles.ShiftLead)), ct);
+        var ok = await CentreOperators(db).AnyAsync(u => u.Id == userId, ct);
         return ok ? userId : throw new MoveRefusedException(400, Messages.Get("TransferTargetInvalid"), field: "userId");
     }
+
+    /// <summary>Whom a case may be owned by: the command centre's operators and shift leads.</summary>
+    public static IQueryable<AppUser> CentreOperators(CityOpsDb db) =>
+        db.Users.Where(u => db.Units.Any(x => x.Id == u.UnitId && x.Kind == UnitKind.CommandCentre)
+            && db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && (r.Name == Roles.Operator || r.Name == Roles.ShiftLead))));
 
     /// <summary>The shift leads (值班长), who decide requests to extend or suspend.</summary>
     private Task<List<string>> ShiftLeadsAsync(CancellationToken ct) =>

@@ -33,6 +33,9 @@ public sealed class WorkflowOptions
     /// <summary>回访: how long after a call that did not reach the citizen the case comes back to the queue.</summary>
     public TimeSpan CallbackRetryAfter { get; set; } = TimeSpan.FromHours(2);
 
+    /// <summary>回访: a citizen not reached is tried again only this long after the closing; older cases stay unanswered.</summary>
+    public TimeSpan CallbackRetryWithin { get; set; } = TimeSpan.FromDays(7);
+
     public StepLimit Step(string name) => Steps.TryGetValue(name, out var s) ? s : new StepLimit { Value = 1 };
 }
 
