@@ -65,7 +65,7 @@ public sealed record MoveInput
     public bool? Effective { get; init; }
     /// <summary>callback: the citizen rejects the result, so the case goes back to the unit.</summary>
     public bool? Reopen { get; init; }
-    /// <summary>void: the open case this report repeats (并案); the void's public note points the citizen there.</summary>
+    /// <summary>void: the registered case, still being handled, that this report repeats (并案); the void's public note points the citizen there.</summary>
     public long? DuplicateOf { get; init; }
     /// <summary>locate: the place of an address-only report.</summary>
     public double? Lat { get; init; }
