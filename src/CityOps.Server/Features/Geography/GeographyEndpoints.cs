@@ -113,10 +113,9 @@ public static class GeographyEndpoints
         if (input.ResponsibleUnitId is { } responsible)
         {
             // The party a cell's cases are routed to: a unit that handles cases, working where the area lies.
-            var unit = await db.Units.Where(u => u.Id == responsible && u.Kind != UnitKind.CommandCentre && u.Kind != UnitKind.PartnerBureau && u.Kind != UnitKind.OperatorCompany)
-                .Select(u => new { u.AreaId }).FirstOrDefaultAsync(ct);
+            var unit = await db.Units.Where(u => u.Id == responsible).Where(UnitRules.HandlesCases).Select(u => new { u.AreaId }).FirstOrDefaultAsync(ct);
             if (unit is null) errors["responsibleUnitId"] = [Messages.Get("UnknownUnit")];
-            else if (!await UnitTerritory.CoversAsync(db, unit.AreaId, a.Id, ct)) errors["responsibleUnitId"] = [Messages.Get("UnitAreaOutside")];
+            else if (!await UnitRules.CoversAsync(db, unit.AreaId, a.Id, ct)) errors["responsibleUnitId"] = [Messages.Get("UnitAreaOutside")];
         }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         (a.Name, a.NameEn, a.ResponsibleUnitId) = (input.Name, input.NameEn, input.ResponsibleUnitId);

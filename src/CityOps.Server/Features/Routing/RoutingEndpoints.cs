@@ -61,12 +61,11 @@ public static class RoutingEndpoints
         if (input.Category is not null && (categoryId = await db.Categories.Where(c => c.ServiceCode == input.Category).Select(c => (int?)c.Id).FirstOrDefaultAsync(ct)) is null)
             errors["category"] = [Messages.Format("ServiceCodeUnknown", input.Category)];
         // Only units that handle cases can be routed to (not the centre, partner bureaus or companies).
-        var unit = await db.Units.Where(u => u.Code == input.UnitCode && u.Kind != UnitKind.CommandCentre && u.Kind != UnitKind.PartnerBureau && u.Kind != UnitKind.OperatorCompany)
-            .Select(u => new { u.Id, u.AreaId }).FirstOrDefaultAsync(ct);
+        var unit = await db.Units.Where(u => u.Code == input.UnitCode).Where(UnitRules.HandlesCases).Select(u => new { u.Id, u.AreaId }).FirstOrDefaultAsync(ct);
         var unitId = unit?.Id;
         if (unit is null) errors["unitCode"] = [Messages.Get("UnknownUnit")];
         // A unit of a territory answers only for areas inside it (a rule without an area is city-wide).
-        else if (!errors.ContainsKey("areaCode") && !await UnitTerritory.CoversAsync(db, unit.AreaId, areaId, ct)) errors["unitCode"] = [Messages.Get("UnitAreaOutside")];
+        else if (!errors.ContainsKey("areaCode") && !await UnitRules.CoversAsync(db, unit.AreaId, areaId, ct)) errors["unitCode"] = [Messages.Get("UnitAreaOutside")];
         if (errors.Count == 0 && await db.RoutingRules.AnyAsync(x => x.AreaId == areaId && x.CategoryId == categoryId, ct))
             errors["areaCode"] = [Messages.Get("RuleExists")];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using CityOps.Server.Data;
 using CityOps.Server.Features.Geography;
 using Microsoft.EntityFrameworkCore;
@@ -51,9 +52,18 @@ public sealed class Unit
     public bool Active { get; set; } = true;
 }
 
-/// <summary>Where a unit works, as the administration screens check it before routing cases there.</summary>
-public static class UnitTerritory
+/// <summary>Which units cases may be routed and dispatched to, and where they work.</summary>
+public static class UnitRules
 {
+    /// <summary>A unit that handles cases: not the command centre, a partner bureau or an operator company.</summary>
+    public static readonly Expression<Func<Unit, bool>> HandlesCases =
+        u => u.Kind != UnitKind.CommandCentre && u.Kind != UnitKind.PartnerBureau && u.Kind != UnitKind.OperatorCompany;
+
+    private static readonly Func<Unit, bool> Handling = HandlesCases.Compile();
+
+    /// <summary>An active unit that handles cases (see <see cref="HandlesCases"/>).</summary>
+    public static bool Takes(Unit unit) => unit.Active && Handling(unit);
+
     /// <summary>
     /// Whether a unit working in <paramref name="territory"/> (null: the whole city) works in the whole
     /// of <paramref name="areaId"/> (null: the whole city): the area is the territory or lies inside it.

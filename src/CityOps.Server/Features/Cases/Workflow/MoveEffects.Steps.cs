@@ -37,7 +37,7 @@ public sealed partial class MoveEffects
         if (c.RoutingReason is not (RoutingReason.RoutingTable or RoutingReason.StorefrontStreetChief or RoutingReason.CellResponsible)) return;
         // A routed unit that cannot take the case (inactive, not one that handles cases, or working
         // elsewhere than where the case lies) leaves it for the dispatcher rather than refusing the registration.
-        if (!reference.Units.TryGetValue(c.AssignedUnitId.Value, out var unit) || !Handles(unit) || !Covers(unit, c, reference)) return;
+        if (!reference.Units.TryGetValue(c.AssignedUnitId.Value, out var unit) || !UnitRules.Takes(unit) || !Covers(unit, c, reference)) return;
         var e = new CaseEvent
         {
             At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system", FromState = c.State,
@@ -57,7 +57,7 @@ public sealed partial class MoveEffects
     {
         // No unit named and none routed (a unit sent the case back): the dispatcher must choose.
         if (unitId is not { } id) throw new MoveRefusedException(400, Messages.Get("DispatchUnitRequired"), field: "unitId");
-        if (!reference.Units.TryGetValue(id, out var unit) || !Handles(unit))
+        if (!reference.Units.TryGetValue(id, out var unit) || !UnitRules.Takes(unit))
             throw new MoveRefusedException(400, Messages.Get("UnknownUnit"), field: "unitId");
         if (!Covers(unit, c, reference)) throw new MoveRefusedException(400, Messages.Get("UnitOutsideArea"), field: "unitId");
         var condition = reference.Categories[c.CategoryId].Conditions.First(k => k.Id == c.ConditionId);
@@ -82,9 +82,6 @@ public sealed partial class MoveEffects
         data["duplicateOf"] = original.Id;
         notifier.ToAnswering(original, reference, "duplicate", Messages.Format("NoticeDuplicate", c.Id, original.Id), now);
     }
-
-    /// <summary>An active unit that handles cases: not the centre, a partner bureau or an operator company.</summary>
-    internal static bool Handles(Unit unit) => unit.Active && unit.Kind is not (UnitKind.PartnerBureau or UnitKind.OperatorCompany or UnitKind.CommandCentre);
 
     /// <summary>Whether the case lies where the unit works: anywhere for a unit of the whole city; inside its territory for a street office, squad or street chief.</summary>
     internal static bool Covers(Unit unit, Case c, ReferenceData reference) =>
