@@ -148,6 +148,62 @@ public sealed class DeadlineTests
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task After_the_units_sign_off_the_centre_verifies_and_closes_on_a_clock_of_its_own(string db)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, China).ToUniversalTime()); // a Monday
+        await using var app = await CityOpsApp.StartAsync(db, time: time, settings: new() { ["CityOps:Supervision:SweepInterval"] = "01:00:00" });
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var inspector = await app.SignInAsync("inspector");
+        var id = await app.CreateClient().ReportAsync("C0106", Api.PointIn("350203"));
+        await op.MustAsync(id, "claim");
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已更换井盖", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+
+        // Signed off at 09:30: the centre has one hour (round the clock) to verify or close.
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 9, 30, 0, China).ToUniversalTime());
+        var confirmed = await unit.MustAsync(id, "confirm");
+        Assert.Equal("close", confirmed["deadline"]!["step"]!.GetValue<string>());
+        Assert.Equal(new DateTimeOffset(2026, 3, 2, 10, 30, 0, China), Due(confirmed));
+        // A verification sent at 10:00 ends that step on time and runs on its own two hours; the report
+        // at 11:00 starts the closing step again: due at 12:00.
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 10, 0, 0, China).ToUniversalTime());
+        op = await app.SignInAsync("operator"); // bearer tokens live an hour of (fake) time
+        Assert.Equal(new DateTimeOffset(2026, 3, 2, 12, 0, 0, China), Due(await op.MustAsync(id, "verify")));
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 11, 0, 0, China).ToUniversalTime());
+        inspector = await app.SignInAsync("inspector");
+        var reported = await inspector.MustAsync(id, "verify-report", new { passed = true, notes = "现场已修复" });
+        Assert.Equal(("close", new DateTimeOffset(2026, 3, 2, 12, 0, 0, China)), (reported["deadline"]!["step"]!.GetValue<string>(), Due(reported)));
+
+        // Nobody closes it: at 12:30 it is overdue once, and the 督办 goes to the centre, whose operator owns the case, not to the unit.
+        time.SetUtcNow(new DateTimeOffset(2026, 3, 2, 12, 30, 0, China).ToUniversalTime());
+        await SweepBothAsync(app, app);
+        await SweepBothAsync(app, app);
+        (op, unit) = (await app.SignInAsync("operator"), await app.SignInAsync("department"));
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Equal(["close"], history.Where(e => e!["action"]!.GetValue<string>() == "overdue").Select(e => e!["reason"]!.GetValue<string>()).ToArray());
+        Assert.Contains((await (await op.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision");
+        Assert.DoesNotContain((await (await unit.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision");
+        using (var scope = app.Services.CreateScope())
+        {
+            var dbc = scope.ServiceProvider.GetRequiredService<CityOpsDb>();
+            var assigned = await dbc.Cases.Where(c => c.Id == id).Select(c => c.AssignedUnitId).SingleAsync();
+            var order = await dbc.SupervisionOrders.SingleAsync(o => o.CaseId == id && o.Automatic);
+            Assert.NotEqual(assigned, order.UnitId);
+            Assert.Null(order.SuperiorUnitId);
+        }
+
+        // Closed late: the record says so, and the clock stops.
+        var closed = await op.MustAsync(id, "close", new { closingConditionMet = true });
+        Assert.Null(closed["deadline"]);
+        history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Contains("\"step\":\"close\",\"onTime\":false", history.Single(e => e!["action"]!.GetValue<string>() == "close")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("\"step\":\"close\",\"onTime\":true", history.Single(e => e!["action"]!.GetValue<string>() == "verify")!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task A_result_confirmed_while_suspended_after_its_deadline_counts_as_late(string db)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, China).ToUniversalTime()); // a Monday

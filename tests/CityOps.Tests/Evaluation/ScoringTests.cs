@@ -136,6 +136,23 @@ public sealed class ScoringTests
     }
 
     [Fact]
+    public void What_runs_late_after_the_units_sign_off_is_the_centres_not_the_units()
+    {
+        var board = new Scoreboard();
+        var tally = new CaseTally(new Patrols(new Dictionary<string, int?>()));
+        // U handles it on time; then the centre lets its closing step run over and a leader supervises it there.
+        tally.Tally(new CaseHead(1, T0, Cell, Community, Sub, District), Loop(U,
+            E(70, "confirm", "u1", CaseState.Handled, data: OnTime),
+            E(200, "overdue", "system", CaseState.Feedback, U, """{"step":"close","clock":3}"""),
+            E(210, "supervise", "lead", CaseState.Feedback),
+            E(220, "close", "op1", CaseState.Feedback, data: """{"step":"close","onTime":false}""")).ToArray(), board);
+        long At(long[] row, Counter k) => row[(int)k];
+        var u = board.Get(Subject.Unit(U));
+        Assert.Equal((1L, 1L, 1L), (At(u, Counter.Handled), At(u, Counter.HandledOnTime), At(u, Counter.ClosedOnTime)));
+        Assert.Equal((0L, 0L, 0L), (At(u, Counter.Overdue), At(u, Counter.SupervisionOrders), At(u, Counter.Supervised)));
+    }
+
+    [Fact]
     public void A_report_through_the_inspectors_channel_is_not_a_missed_report()
     {
         var board = new Scoreboard();

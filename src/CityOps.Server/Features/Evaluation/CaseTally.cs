@@ -116,7 +116,10 @@ public sealed class CaseTally(Patrols patrols)
                     cur.Overdue = true;
                     cur.SupervisionOrders++; // the sweeper's supervision order
                     break;
-                case "supervise" when cur is not null: cur.SupervisionOrders++; break;
+                // A 督办 counts against the unit while the case is with it, not once the centre has it back (feedback, verification).
+                case "supervise" when cur is not null && e.From is CaseState.Dispatched or CaseState.Handling or CaseState.Handled:
+                    cur.SupervisionOrders++;
+                    break;
                 case "approve" when cur is not null:
                     if (Has(e.Data, "\"request\":\"Extension\"")) cur.Extended = true;
                     else if (Has(e.Data, "\"request\":\"Suspension\"")) cur.Suspended = true;

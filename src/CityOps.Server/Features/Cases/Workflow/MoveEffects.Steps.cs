@@ -27,7 +27,7 @@ public sealed partial class MoveEffects
             ?? throw new MoveRefusedException(400, Messages.Get("ConditionRequiredForRegister"), field: "condition");
         (c.ConditionId, c.RegisteredAt, c.State, c.ClaimedById) = (condition.Id, now, CaseState.Registered, c.ClaimedById ?? user.Id);
         data["condition"] = condition.Code;
-        clocks.Start(c.Clock, "dispatch", Step("dispatch").Value, Step("dispatch").Unit, now);
+        StartStep(c, "dispatch", now);
     }
 
     /// <summary>Dispatches at once when routing was unambiguous and the category allows it.</summary>
@@ -94,12 +94,12 @@ public sealed partial class MoveEffects
         {
             case CaseState.Registered: // dispatcher → operator
                 c.State = CaseState.Reported;
-                clocks.Start(c.Clock, "register", Step("register").Value, Step("register").Unit, now);
+                StartStep(c, "register", now);
                 break;
             case CaseState.Dispatched: // unit → dispatcher: not its job
                 (c.State, c.AssignedUnitId) = (CaseState.Registered, null);
                 c.ReturnCount++;
-                clocks.Start(c.Clock, "dispatch", Step("dispatch").Value, Step("dispatch").Unit, now);
+                StartStep(c, "dispatch", now);
                 break;
             default: // handler → unit; the handling clock runs on
                 (c.State, c.HandlerId) = (CaseState.Dispatched, null);

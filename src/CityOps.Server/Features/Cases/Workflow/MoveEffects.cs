@@ -20,7 +20,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
         {
             case "locate":
                 Locate(c, input, reference, data);
-                clocks.Start(c.Clock, "register", Step("register").Value, Step("register").Unit, now);
+                StartStep(c, "register", now);
                 break;
             case "claim":
                 c.ClaimedById = user.Id;
@@ -39,7 +39,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 if (worker == c.TaskAssigneeId) throw new MoveRefusedException(400, Messages.Get("TaskAlreadyHeld"), field: "userId");
                 c.TaskAssigneeId = e.TargetUserId = worker;
                 c.State = rule.To!.Value;
-                clocks.Start(c.Clock, rule.Action, Step(rule.Action).Value, Step(rule.Action).Unit, now);
+                StartStep(c, rule.Action, now);
                 break;
             case "factcheck-report":
             case "verify-report":
@@ -47,9 +47,10 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 if (rule.Action == "verify-report") c.VerificationPassed = input.Passed;
                 c.TaskAssigneeId = null;
                 c.State = rule.To!.Value;
-                if (rule.Action == "factcheck-report") clocks.Start(c.Clock, "register", Step("register").Value, Step("register").Unit, now);
-                else Clocks.Stop(c.Clock);
-                // Back with the centre: the case's owner is told what the check found.
+                // Back with the centre, on the clock of its next step (registering or voiding a report;
+                // closing, or reworking, a checked result). The case's owner is told what the check found.
+                var next = rule.Action == "factcheck-report" ? "register" : "close";
+                StartStep(c, next, now);
                 notifier.ToAnswering(c, reference, rule.Action, Messages.Format(
                     (rule.Action == "verify-report" ? "NoticeVerify" : "NoticeFactCheck") + (input.Passed == true ? "Passed" : "Failed"), c.Id));
                 break;
@@ -70,7 +71,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 notifier.ToUnit(c.AssignedUnitId, c, "recalled", Messages.Format("NoticeRecalled", c.Id));
                 notifier.ToUser(c.HandlerId, c, "recalled", Messages.Format("NoticeRecalled", c.Id));
                 (c.State, c.AssignedUnitId, c.HandlerId) = (CaseState.Registered, null, null);
-                clocks.Start(c.Clock, "dispatch", Step("dispatch").Value, Step("dispatch").Unit, now);
+                StartStep(c, "dispatch", now);
                 break;
             case "return":
                 Return(c, now, e);
@@ -92,7 +93,8 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 var self = c.HandlerId == user.Id;
                 c.VerifyBeforeClose = self && options.Value.VerifySelfSignOff;
                 if (self) data["selfConfirmed"] = true;
-                Clocks.Stop(c.Clock);
+                // The feedback is the centre's now: it verifies or closes on a clock of its own.
+                StartStep(c, "close", now);
                 break;
             case "rework":
                 // The unit refuses a result: the case goes back to the handler it gave the case to, even
@@ -192,7 +194,12 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
         if (e.Public) notifier.Outbox(c, e, now);
     }
 
-    private StepLimit Step(string name) => options.Value.Step(name);
+    /// <summary>Starts the clock of a centre step (register, factcheck, dispatch, verify, close) on its configured limit.</summary>
+    private void StartStep(Case c, string step, DateTimeOffset now)
+    {
+        var limit = options.Value.Step(step);
+        clocks.Start(c.Clock, step, limit.Value, limit.Unit, now);
+    }
 
     private static MoveRefusedException Missing(string field) => new(400, Messages.Format("FieldRequired", field), field: field);
 

@@ -12,13 +12,18 @@ public sealed class StepLimit
 /// <summary>Local rules of the loop (DOMAIN §5): step limits, and what a submitted result must carry.</summary>
 public sealed class WorkflowOptions
 {
-    /// <summary>Step limits by step name: register, factcheck, dispatch, verify. Defaults: 30–60 min, verify 2 h.</summary>
+    /// <summary>
+    /// Step limits by step name: register, factcheck, dispatch, verify, and close (the centre's
+    /// verifying or closing after the unit's sign-off or a verification's report). Defaults: 30–60
+    /// min, verify 2 h.
+    /// </summary>
     public Dictionary<string, StepLimit> Steps { get; set; } = new()
     {
         ["register"] = new() { Value = 0.5 },
         ["factcheck"] = new() { Value = 1 },
         ["dispatch"] = new() { Value = 0.5 },
         ["verify"] = new() { Value = 2 },
+        ["close"] = new() { Value = 1 },
     };
 
     /// <summary>A handler's result needs at least this many photos or videos.</summary>
