@@ -39,6 +39,11 @@ public sealed class EvaluationApiTests
         await unit.MustAsync(one, "assign", new { userId = handlerId });
         await handler.MustAsync(one, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
         await unit.MustAsync(one, "confirm");
+        // A leader's 督办: of case 2 while the unit has it (counted against the unit), of case 1 once the
+        // unit has signed it off (the centre's to close, not counted against the unit).
+        var lead = await app.SignInAsync("leader");
+        await lead.MustAsync(two, "supervise", new { reason = "尽快处置" });
+        await lead.MustAsync(one, "supervise", new { reason = "尽快结案" });
         await op.MustAsync(one, "close", new { closingConditionMet = true });
 
         // The callback queue holds the closed case until the citizen is called back.
@@ -52,15 +57,16 @@ public sealed class EvaluationApiTests
 
         // January: the month has ended. Hand-computed for the department in 2025-12:
         // should handle 2, handled 1 on time, overdue unhandled 1, to close 2 → handling 1/2 → 15, on time 1/2 → 10,
-        // rework 0/2 → 20, overdue pending 1/2 → 10, extension 0 → 10: 65; minus 1 supervision order × 1 and 1 overdue × 0.5 = 63.5, grade C.
+        // rework 0/2 → 20, overdue pending 1/2 → 10, extension 0 → 10: 65; minus 2 supervision orders × 1 (the leader's and
+        // the sweeper's on case 2) and 1 overdue × 0.5 = 62.5, grade C.
         time.SetUtcNow(new DateTimeOffset(2026, 1, 5, 9, 0, 0, China).ToUniversalTime());
         var leader = await app.SignInAsync("leader");
         op = await app.SignInAsync("operator");
         var december = await RowAsync(leader, "period=2025-12", unitId);
-        AssertCounts(december, shouldHandle: 2, handled: 1, handledOnTime: 1, overdueUnhandled: 1, toClose: 2, closed: 1, supervisionOrders: 1, effectiveFeedback: 1);
+        AssertCounts(december, shouldHandle: 2, handled: 1, handledOnTime: 1, overdueUnhandled: 1, toClose: 2, closed: 1, supervisionOrders: 2, effectiveFeedback: 1);
         Assert.Equal(65, december["score"]!["base"]!.GetValue<double>());
-        Assert.Equal(1.5, december["score"]!["deducted"]!.GetValue<double>());
-        Assert.Equal(63.5, december["score"]!["final"]!.GetValue<double>());
+        Assert.Equal(2.5, december["score"]!["deducted"]!.GetValue<double>());
+        Assert.Equal(62.5, december["score"]!["final"]!.GetValue<double>());
         Assert.Equal("C", december["score"]!["grade"]!.GetValue<string>());
         var drill = await (await leader.GetAsync($"/api/evaluation/cases?period=2025-12&subject=unit:{unitId}&counter=overdueUnhandled")).JsonAsync();
         Assert.Equal([two], drill["cases"]!.AsArray().Select(c => c!["caseId"]!.GetValue<long>()));
@@ -70,7 +76,10 @@ public sealed class EvaluationApiTests
             .Single(r => r!["code"]!.GetValue<string>().StartsWith("350203", StringComparison.Ordinal))!;
         Assert.Equal((3, 2, 1), (Count(district, "reported"), Count(district, "registered"), Count(district, "voided")));
         var operators = (await (await leader.GetAsync("/api/evaluation/people?period=2025-12&role=operator")).JsonAsync())["rows"]!.AsArray();
-        Assert.Equal(2, Count(operators.Single(r => r!["code"]!.GetValue<string>() == "operator@demo.cityops")!, "registeredBy"));
+        var me = operators.Single(r => r!["code"]!.GetValue<string>() == "operator@demo.cityops")!;
+        Assert.Equal(2, Count(me, "registeredBy"));
+        // Case 1 closed within the closing step's hour of the unit's sign-off.
+        Assert.Equal((1L, 1L), (Count(me, "closingSteps"), Count(me, "closingStepsOnTime")));
 
         // Handled in January: December's figures stay as they stood at its end; the year to date sees it.
         unit = await app.SignInAsync("department");
@@ -78,9 +87,9 @@ public sealed class EvaluationApiTests
         await unit.MustAsync(two, "assign", new { userId = handlerId });
         await handler.MustAsync(two, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
         await unit.MustAsync(two, "confirm");
-        Assert.Equal(63.5, (await RowAsync(leader, "period=2025-12", unitId))["score"]!["final"]!.GetValue<double>());
+        Assert.Equal(62.5, (await RowAsync(leader, "period=2025-12", unitId))["score"]!["final"]!.GetValue<double>());
         AssertCounts(await RowAsync(leader, "from=2025-12-01&to=2026-01-05", unitId), shouldHandle: 2, handled: 2, handledOnTime: 1, overdueUnhandled: 0,
-            toClose: 2, closed: 1, supervisionOrders: 1, effectiveFeedback: 1);
+            toClose: 2, closed: 1, supervisionOrders: 2, effectiveFeedback: 1);
 
         // This year's scheme changes; last year's results do not. A scheme may not reach back into a closed year.
         var scheme = new
@@ -98,7 +107,7 @@ public sealed class EvaluationApiTests
         var created = await leader.PostAsJsonAsync("/api/evaluation/schemes", scheme);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var after = await RowAsync(leader, "period=2025-12", unitId);
-        Assert.Equal((63.5, "C"), (after["score"]!["final"]!.GetValue<double>(), after["score"]!["grade"]!.GetValue<string>()));
+        Assert.Equal((62.5, "C"), (after["score"]!["final"]!.GetValue<double>(), after["score"]!["grade"]!.GetValue<string>()));
         var thisYear = await (await leader.GetAsync("/api/evaluation/units?period=2026")).JsonAsync();
         Assert.Equal("2026 年考评方案", thisYear["scheme"]!["name"]!.GetValue<string>());
 
@@ -112,7 +121,7 @@ public sealed class EvaluationApiTests
             var sheet = book.Worksheet("单位排名");
             var headers = sheet.Row(1).CellsUsed().Select(c => c.GetString()).ToList();
             var row = sheet.RowsUsed().Single(r => r.Cell(headers.IndexOf("编码") + 1).GetString() == december["code"]!.GetValue<string>());
-            Assert.Equal(63.5, row.Cell(headers.IndexOf("综合得分") + 1).GetDouble());
+            Assert.Equal(62.5, row.Cell(headers.IndexOf("综合得分") + 1).GetDouble());
             Assert.Equal("C", row.Cell(headers.IndexOf("等级") + 1).GetString());
             Assert.Equal(2, row.Cell(headers.IndexOf("应处置数") + 1).GetDouble());
         }

@@ -150,6 +150,9 @@ public sealed class ScoringTests
         var u = board.Get(Subject.Unit(U));
         Assert.Equal((1L, 1L, 1L), (At(u, Counter.Handled), At(u, Counter.HandledOnTime), At(u, Counter.ClosedOnTime)));
         Assert.Equal((0L, 0L, 0L), (At(u, Counter.Overdue), At(u, Counter.SupervisionOrders), At(u, Counter.Supervised)));
+        // The operator who closed it late is counted for it.
+        var op = board.Get(Subject.ForPerson("op1"));
+        Assert.Equal((1L, 0L), (At(op, Counter.ClosingSteps), At(op, Counter.ClosingStepsOnTime)));
     }
 
     [Fact]

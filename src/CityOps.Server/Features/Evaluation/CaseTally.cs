@@ -98,8 +98,13 @@ public sealed class CaseTally(Patrols patrols)
                     break;
                 case "rework" when cur is not null && e.From is CaseState.Feedback or CaseState.Verifying:
                     (cur.Reworked, cur.Handled) = (cur.Reworked + 1, false);
+                    ClosingStep(sink, c, e);
                     break;
-                case "close": closed = true; break;
+                case "verify": ClosingStep(sink, c, e); break;
+                case "close":
+                    closed = true;
+                    ClosingStep(sink, c, e);
+                    break;
                 case "callback":
                     (calledBack, reached, effective) = (true, Has(e.Data, "\"reached\":true"), Has(e.Data, "\"effective\":true"));
                     satisfaction = Has(e.Data, "\"satisfaction\":\"Satisfied\"") ? Satisfaction.Satisfied
@@ -217,6 +222,13 @@ public sealed class CaseTally(Patrols patrols)
         if (second is { } s) _v[(int)s] = 1;
         if (third is { } t) _v[(int)t] = 1;
         sink.Add(Subject.ForPerson(userId), c.Id, _v);
+    }
+
+    /// <summary>The move that ended the centre's closing step (close, a verification sent, rework ordered), for the one who made it.</summary>
+    private void ClosingStep(ITallySink sink, CaseHead c, EventFact e)
+    {
+        if (e.ActorId is not null && Has(e.Data, "\"step\":\"close\""))
+            Person(sink, c, e.ActorId, Counter.ClosingSteps, OnTime(e.Data) ?? true ? Counter.ClosingStepsOnTime : null);
     }
 
     private static bool? OnTime(string? data) =>

@@ -47,6 +47,9 @@ public enum Counter
     FactChecksOnTime,
     Verifications,
     VerificationsOnTime,
+    /// <summary>The centre's closing steps a person ended (closing, sending a verification or ordering rework after feedback).</summary>
+    ClosingSteps,
+    ClosingStepsOnTime,
     ReportsFiled,
     ValidReports,
     MissedReports,

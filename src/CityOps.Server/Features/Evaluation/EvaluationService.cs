@@ -25,7 +25,7 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
     private const int ParallelFrom = 20_000;
 
     private static readonly string[] Actions =
-        ["report", "register", "void", "dispatch", "return", "recall", "submit", "confirm", "rework", "close", "callback", "overdue", "supervise", "approve", "factcheck-report", "verify-report"];
+        ["report", "register", "void", "dispatch", "return", "recall", "submit", "confirm", "rework", "verify", "close", "callback", "overdue", "supervise", "approve", "factcheck-report", "verify-report"];
     private static readonly DateTimeOffsetToBinaryConverter Binary = new();
     private static readonly Dictionary<string, CaseState> States = Enum.GetValues<CaseState>().ToDictionary(s => s.ToString());
 
@@ -112,10 +112,10 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
             await using var ev = Command(conn, sqlite, p,
                 $"""
                 SELECT e."CaseId", e."At", e."Action",
-                       CASE WHEN e."Action" IN ('report', 'register', 'dispatch', 'submit', 'factcheck-report', 'verify-report') THEN e."ActorId" END,
-                       CASE WHEN e."Action" IN ('return', 'rework') THEN e."FromState" END,
+                       CASE WHEN e."Action" IN ('report', 'register', 'dispatch', 'submit', 'rework', 'verify', 'close', 'factcheck-report', 'verify-report') THEN e."ActorId" END,
+                       CASE WHEN e."Action" IN ('return', 'rework', 'supervise') THEN e."FromState" END,
                        e."UnitId",
-                       CASE WHEN e."Action" IN ('register', 'dispatch', 'confirm', 'callback', 'overdue', 'approve', 'factcheck-report', 'verify-report') THEN e."Data" END
+                       CASE WHEN e."Action" IN ('register', 'dispatch', 'confirm', 'rework', 'verify', 'close', 'callback', 'overdue', 'approve', 'factcheck-report', 'verify-report') THEN e."Data" END
                 FROM "CaseEvents" e
                 WHERE e."CaseId" >= @lo AND e."CaseId" <= @hi AND e."At" < @t AND e."Action" IN ({inList})
                 ORDER BY e."CaseId", e."Seq"

@@ -63,7 +63,7 @@ public static class EvaluationViews
     [
         Counter.RegisteredBy, Counter.RegisteredOnTime, Counter.RegisteredAccurate, Counter.DispatchedBy, Counter.DispatchedOnTime,
         Counter.DispatchedAccurate, Counter.FactChecks, Counter.FactChecksOnTime, Counter.Verifications, Counter.VerificationsOnTime,
-        Counter.ReportsFiled, Counter.ValidReports, Counter.MissedReports, Counter.Submitted,
+        Counter.ClosingSteps, Counter.ClosingStepsOnTime, Counter.ReportsFiled, Counter.ValidReports, Counter.MissedReports, Counter.Submitted,
     ];
 
     public static readonly IReadOnlyList<Counter> CaseCounters =

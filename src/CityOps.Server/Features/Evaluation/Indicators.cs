@@ -39,6 +39,7 @@ public static class Indicators
         new("dispatchAccuracy", Counter.DispatchedAccurate, C(Counter.DispatchedBy), "dispatchedBy", false, true),
         new("factCheckOnTimeRate", Counter.FactChecksOnTime, C(Counter.FactChecks), "factChecks", false, true),
         new("verificationOnTimeRate", Counter.VerificationsOnTime, C(Counter.Verifications), "verifications", false, true),
+        new("closingStepOnTimeRate", Counter.ClosingStepsOnTime, C(Counter.ClosingSteps), "closingSteps", false, true),
         new("validReportRate", Counter.ValidReports, C(Counter.ReportsFiled), "reportsFiled", false, true),
         new("missedReportRate", Counter.MissedReports, v => v[(int)Counter.ValidReports] + v[(int)Counter.MissedReports], "validReports + missedReports", true, true),
     ];
