@@ -99,6 +99,10 @@ public sealed class DeadlineTests
         (unit, lead) = (await app.SignInAsync("department"), await app.SignInAsync("shiftlead"));
         await unit.MustAsync(id, "assign", new { userId = await unit.MyIdAsync() }); // the lead takes it on; the clock runs on
         await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认" });
+        // The new request waits for a shift lead; the one decided before stays read.
+        var inbox = (await (await lead.GetAsync("/api/inbox")).JsonAsync()).AsArray();
+        Assert.Equal([false, true], inbox
+            .Where(n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "request").Select(n => n!["read"]!.GetValue<bool>()).ToArray());
         var paused = await lead.MustAsync(id, "approve");
         Assert.True(paused["deadline"]!["paused"]!.GetValue<bool>());
         // Suspended: neither another request nor the result until it resumes, and the case says so.

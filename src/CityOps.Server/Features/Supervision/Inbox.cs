@@ -26,7 +26,8 @@ public static class Inbox
 
     /// <summary>
     /// The reader's notices with whether each is read. A request to extend or suspend goes to every
-    /// shift lead; once one of them (or the clock) has settled it, it no longer waits for the others.
+    /// shift lead; once one of them (or the clock) has settled it, it no longer waits for the others,
+    /// and a later request on the same case (told in a notice of its own) leaves it settled.
     /// </summary>
     private static IQueryable<Row> For(CityOpsDb db, CurrentUser u) =>
         db.Notifications.AsNoTracking().Where(n => n.UserId == u.Id || (u.UnitId != null && n.UnitId == u.UnitId))
@@ -34,7 +35,9 @@ public static class Inbox
             {
                 N = n,
                 Read = (n.UserId != null ? n.ReadAt != null : db.NotificationReads.Any(r => r.NotificationId == n.Id && r.UserId == u.Id))
-                    || (n.Kind == "request" && !db.Cases.Any(c => c.Id == n.CaseId && c.Pending != PendingRequest.None)),
+                    || (n.Kind == "request"
+                        && (!db.Cases.Any(c => c.Id == n.CaseId && c.Pending != PendingRequest.None)
+                            || db.Notifications.Any(m => m.UserId == n.UserId && m.CreatedAt >= n.CreatedAt && m.Id > n.Id && m.CaseId == n.CaseId && m.Kind == "request"))),
             });
 
     /// <summary>
