@@ -122,6 +122,38 @@ public sealed class NativeIntakeTests
         Assert.Equal((HttpStatusCode)422, (await Send(keys[1], device: "dev-B")).StatusCode);
     }
 
+    /// <summary>
+    /// 催办: citizens calling again about a registered case tell whoever has it, at the second report
+    /// and each time the count doubles; reports joining a case still in the pool tell nobody.
+    /// </summary>
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task Citizens_reporting_a_dispatched_case_again_urge_the_unit_that_has_it(string db)
+    {
+        await using var app = await CityOpsApp.StartAsync(db, settings: new() { ["CityOps:Intake:RateLimit:Enabled"] = "false" });
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", "demo-wechat-key");
+        Task<HttpResponseMessage> Again((double Lon, double Lat) at) =>
+            client.PostAsJsonAsync("/api/reports", new { category = "C0106", description = "井盖还没修好", location = new { lat = at.Lat, lon = at.Lon } });
+        var (dispatchedAt, poolAt) = (Api.PointIn("350203"), Api.PointIn("350205"));
+        var dispatched = await app.CreateClient().ReportAsync("C0106", dispatchedAt);
+        var pooled = await app.CreateClient().ReportAsync("C0106", poolAt);
+        var op = await app.SignInAsync("operator");
+        await op.MustAsync(dispatched, "register", new { condition = "02" }); // auto-dispatched to the demo department
+
+        // Nine more reports of the dispatched case at once (ten in all): told at 2, 4 and 8.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 9).Select(_ => Again(dispatchedAt)));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        Assert.Equal(HttpStatusCode.OK, (await Again(poolAt)).StatusCode);
+
+        var unit = await app.SignInAsync("department");
+        var urged = (await (await unit.GetAsync("/api/inbox")).JsonAsync()).AsArray()
+            .Where(n => n!["kind"]!.GetValue<string>() == "repeat").ToList();
+        Assert.All(urged, n => Assert.Equal(dispatched, n!["caseId"]!.GetValue<long>()));
+        Assert.Equal(["2", "4", "8"], urged.Select(n => System.Text.RegularExpressions.Regex.Match(n!["text"]!.GetValue<string>(), @"(\d+) 次").Groups[1].Value).Order().ToArray());
+        Assert.DoesNotContain((await (await op.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["kind"]!.GetValue<string>() == "repeat");
+        Assert.Equal(2, (await (await op.GetAsync($"/api/cases/{pooled}")).JsonAsync())["reportCount"]!.GetValue<int>());
+    }
+
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task Reports_of_a_new_incident_arriving_at_the_same_instant_open_one_case(string db)
     {

@@ -52,7 +52,8 @@ public sealed class IntakeRejected(int status, IReadOnlyList<IntakeError> errors
 /// or not at all.
 /// </summary>
 public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.Workflow.Clocks clocks, IOptions<Cases.Workflow.WorkflowOptions> workflow,
-    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log, CaseSignals signals, IntakeWriter writer, OpeningCases opening)
+    TimeProvider clock, IOptions<IntakeOptions> options, ILogger<IntakeService> log, CaseSignals signals, IntakeWriter writer, OpeningCases opening,
+    Cases.Workflow.Notifier notifier)
 {
     public async Task<IntakeResult> SubmitAsync(IntakeRequest request, IntakeActor actor, string? idempotencyKey, CancellationToken ct)
     {
@@ -143,6 +144,8 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             AddPhotos(existing, report, r.MediaUrls, now);
             CaseChain.Append(existing, NewEvent(actor, now, "merge", existing.State, existing.State, existing.AssignedUnitId,
                 Messages.Get("EventMergedReport"), new { channel = actor.Channel.Code, distanceLimit = options.Value.DuplicateRadiusMeters }));
+            if (Urges(existing))
+                notifier.ToAnswering(existing, reference, "repeat", Messages.Format("NoticeRepeatReports", existing.Id, existing.ReportCount), now);
             await db.SaveChangesAsync(ct);
             signals.Raise();
             return new IntakeResult(IntakeOutcome.Merged, existing, report);
@@ -168,6 +171,16 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
         signals.Raise();
         return new IntakeResult(IntakeOutcome.Created, c, report);
     }
+
+    /// <summary>
+    /// 催办: citizens keep reporting a registered case that is not dealt with yet. Whoever answers for
+    /// it now is told at the second report and each time the count doubles (2, 4, 8 …), so a burst of
+    /// calls about one incident is a handful of notices, not an inbox full. A report still in the pool
+    /// shows its count to the operator who takes it up.
+    /// </summary>
+    private static bool Urges(Case c) =>
+        c.State is CaseState.Registered or CaseState.Dispatched or CaseState.Handling or CaseState.Handled or CaseState.Feedback or CaseState.Verifying
+        && System.Numerics.BitOperations.IsPow2(c.ReportCount);
 
     private async Task<Case?> FindDuplicateAsync(int categoryId, double lat, double lon, DateTimeOffset now, CancellationToken ct)
     {
