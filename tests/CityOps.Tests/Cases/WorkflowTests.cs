@@ -141,8 +141,14 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?page=2147483647")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?from=yesterday")).StatusCode);
         // One state by name: a list or a number would be OR-ed into another state by the framework.
-        foreach (var bad in new[] { "state=Verifying,Reported", "state=99", "state=-1", "state=Nowhere", "unit=999999" })
+        foreach (var bad in new[] { "state=Verifying,Reported", "state=99", "state=-1", "state=Nowhere", "unit=999999", "sort=oldest" })
             Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync($"/api/cases?{bad}")).StatusCode);
+        Assert.Contains("due", (await (await op.GetAsync("/api/cases?sort=soonest")).JsonAsync())["errors"]!["sort"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        // The nearest deadline first, cases without a running clock last.
+        var due = (await (await op.GetAsync("/api/cases?sort=due&pageSize=500")).JsonAsync())["items"]!.AsArray()
+            .Select(c => c!["deadline"]?["dueAt"]?.GetValue<DateTimeOffset>()).ToList();
+        Assert.Contains(due, d => d is not null);
+        Assert.Equal(due.OrderBy(d => d is null).ThenBy(d => d).ToList(), due);
         var reported = await (await op.GetAsync("/api/cases?state=reported&pageSize=500")).JsonAsync();
         Assert.Contains(reported["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         Assert.All(reported["items"]!.AsArray(), c => Assert.Equal("Reported", c!["state"]!.GetValue<string>()));

@@ -216,7 +216,7 @@ public static class EntryPoints
             [
                 ("state", ["Reported", "Closed", "Dispatched", "reported", "1"]), ("unit", ["{{unitId}}"]), ("area", ["{{areaCode}}"]), ("category", ["{{serviceCode}}"]),
                 ("channel", ["{{channel}}"]), ("from", ["{{year}}-01-01", "{{today}}T00:00:00+08:00"]), ("to", ["{{year}}-12-31", "{{today}}T23:59:59Z"]),
-                ("overdue", ["true", "false"]), ("supervised", ["true", "false"]), ("page", ["1", "2"]), ("pageSize", ["1", "50", "500"]),
+                ("overdue", ["true", "false"]), ("supervised", ["true", "false"]), ("page", ["1", "2"]), ("pageSize", ["1", "50", "500"]), ("sort", ["new", "due"]),
             ],
         },
         Get("case-list", "/api/cases/{caseId}", Door.Api, Staff) with { Weight = 2 },

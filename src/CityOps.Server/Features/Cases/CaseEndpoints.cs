@@ -22,9 +22,10 @@ public static class CaseEndpoints
     private static async Task<Results<Ok<Paged<CaseViews.CaseSummary>>, ValidationProblem>> ListAsync(
         HttpContext http, CityOpsDb db, ReferenceDataCache cache, string? state, int? unit, string? area, string? category,
         string? channel, DateTimeOffset? from, DateTimeOffset? to, bool? overdue, bool? supervised, Workflow.Clocks clocks, TimeProvider clock,
-        int page = 1, int pageSize = 50, CancellationToken ct = default)
+        int page = 1, int pageSize = 50, string sort = "new", CancellationToken ct = default)
     {
         var errors = new Dictionary<string, string[]>();
+        if (!Pages.CaseQueues.Sorts.Contains(sort)) errors["sort"] = [Messages.Format("SortUnknown", string.Join(", ", Pages.CaseQueues.Sorts))];
         // PostgreSQL stores instants in UTC and Npgsql refuses an offset: ?from=2026-11-26T00:00:00+08:00 is the same instant in UTC.
         (from, to) = (from?.ToUniversalTime(), to?.ToUniversalTime());
         if (from > to) errors["to"] = [Messages.Get("PeriodReversed")];
@@ -68,7 +69,7 @@ public static class CaseEndpoints
         if (overdue is not null) q = q.Where(c => c.Clock.OverdueRaised == overdue);
         if (supervised is not null) q = supervised.Value ? q.Where(c => c.SupervisionCount > 0) : q.Where(c => c.SupervisionCount == 0);
         var total = await q.CountAsync(ct);
-        var rows = await q.OrderByDescending(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var rows = await Pages.CaseQueues.Sorted(q, sort).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return TypedResults.Ok(new Paged<CaseViews.CaseSummary>(rows.Select(c => CaseViews.Summary(c, r, clocks, clock.GetUtcNow())).ToList(), total, page, pageSize));
     }
 

@@ -78,8 +78,14 @@ public static class CaseQueues
             if (f.To is { } to) { var t = Start(to.AddDays(1)); q = q.Where(c => c.ReportedAt < t); }
         }
         var total = await q.CountAsync(ct);
-        q = f.Sort == "due" ? q.OrderBy(c => c.Clock.DueAt == null).ThenBy(c => c.Clock.DueAt).ThenByDescending(c => c.Id) : q.OrderByDescending(c => c.Id);
-        var rows = await q.Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var rows = await Sorted(q, f.Sort).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return new Page(counts, total, rows.Select(c => CaseViews.Summary(c, r, clocks, now)).ToList(), error);
     }
+
+    /// <summary>The orders a case list can have: <c>new</c> (newest first) and <c>due</c> (the nearest deadline first, cases without one last).</summary>
+    public static readonly string[] Sorts = ["new", "due"];
+
+    public static IQueryable<Case> Sorted(IQueryable<Case> q, string sort) => sort == "due"
+        ? q.OrderBy(c => c.Clock.DueAt == null).ThenBy(c => c.Clock.DueAt).ThenByDescending(c => c.Id)
+        : q.OrderByDescending(c => c.Id);
 }
