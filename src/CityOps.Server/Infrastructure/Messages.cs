@@ -18,6 +18,15 @@ public static class Messages
     public static string Format(string key, params object?[] args) =>
         string.Format(CultureInfo.CurrentCulture, Get(key), args);
 
+    /// <summary>
+    /// Text for the platform's staff that a member of the public caused (a citizen's report urging a
+    /// case): in the platform's own language, zh-CN, whatever language the citizen's app asked for.
+    /// </summary>
+    public static string FormatForStaff(string key, params object?[] args) =>
+        string.Format(Platform, Resources.GetString(key, Platform) ?? key, args);
+
+    private static readonly CultureInfo Platform = CultureInfo.GetCultureInfo("zh-CN");
+
     public static bool IsChinese => CultureInfo.CurrentUICulture.Name.StartsWith("zh", StringComparison.Ordinal);
 
     /// <summary>Picks the Chinese or English variant of a bilingual reference-data name.</summary>

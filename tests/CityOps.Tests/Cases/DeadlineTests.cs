@@ -190,6 +190,10 @@ public sealed class DeadlineTests
         Assert.Equal(["close"], history.Where(e => e!["action"]!.GetValue<string>() == "overdue").Select(e => e!["reason"]!.GetValue<string>()).ToArray());
         Assert.Contains((await (await op.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision");
         Assert.DoesNotContain((await (await unit.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision");
+        // The centre's lateness, not the unit's: in the centre's overdue list, not in the unit's, though the unit sees the case.
+        Assert.Contains((await (await op.GetAsync("/api/cases?overdue=true&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        Assert.DoesNotContain((await (await unit.GetAsync("/api/cases?overdue=true&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        Assert.Contains((await (await unit.GetAsync("/api/cases?overdue=false&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         using (var scope = app.Services.CreateScope())
         {
             var dbc = scope.ServiceProvider.GetRequiredService<CityOpsDb>();

@@ -153,6 +153,18 @@ public sealed class ScoringTests
         // The operator who closed it late is counted for it.
         var op = board.Get(Subject.ForPerson("op1"));
         Assert.Equal((1L, 0L), (At(op, Counter.ClosingSteps), At(op, Counter.ClosingStepsOnTime)));
+
+        // Sending a verification and ordering rework end the closing step too, each for the one who did it;
+        // a verification sent again while the first is out (no closing step running) counts for nobody.
+        tally.Tally(new CaseHead(2, T0, Cell, Community, Sub, District), Loop(U,
+            E(70, "confirm", "u1", CaseState.Handled, data: OnTime),
+            E(80, "verify", "op2", CaseState.Feedback, data: """{"step":"close","onTime":true}"""),
+            E(85, "verify", "op3", CaseState.Verifying),
+            E(90, "verify-report", "insp1", CaseState.Verifying, data: """{"passed":false,"step":"verify","onTime":true}"""),
+            E(200, "rework", "disp1", CaseState.Feedback, data: """{"step":"close","onTime":false}""")).ToArray(), board);
+        Assert.Equal((1L, 1L), (At(board.Get(Subject.ForPerson("op2")), Counter.ClosingSteps), At(board.Get(Subject.ForPerson("op2")), Counter.ClosingStepsOnTime)));
+        Assert.Equal(0L, At(board.Get(Subject.ForPerson("op3")), Counter.ClosingSteps));
+        Assert.Equal((1L, 0L), (At(board.Get(Subject.ForPerson("disp1")), Counter.ClosingSteps), At(board.Get(Subject.ForPerson("disp1")), Counter.ClosingStepsOnTime)));
     }
 
     [Fact]

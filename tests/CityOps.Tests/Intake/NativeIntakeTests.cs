@@ -132,6 +132,7 @@ public sealed class NativeIntakeTests
         await using var app = await CityOpsApp.StartAsync(db, settings: new() { ["CityOps:Intake:RateLimit:Enabled"] = "false" });
         var client = app.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", "demo-wechat-key");
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("en"); // the citizen's app speaks English; the unit's inbox stays in Chinese
         Task<HttpResponseMessage> Again((double Lon, double Lat) at) =>
             client.PostAsJsonAsync("/api/reports", new { category = "C0106", description = "井盖还没修好", location = new { lat = at.Lat, lon = at.Lon } });
         var (dispatchedAt, poolAt) = (Api.PointIn("350203"), Api.PointIn("350205"));

@@ -12,7 +12,7 @@ namespace CityOps.Server.Features.Cases;
 [Owned]
 public sealed class CaseClock
 {
-    /// <summary>Which limit runs: claim, register, factcheck, dispatch, handle, verify; null when none.</summary>
+    /// <summary>Which limit runs: register, factcheck, dispatch, handle, verify, close; null when none.</summary>
     public string? Step { get; set; }
     public TimeLimitUnit Unit { get; set; }
     /// <summary>The limit in the unit (hours, or days for working days), extensions included.</summary>

@@ -56,7 +56,8 @@ public static class CaseEndpoints
         }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var q = db.Cases.AsNoTracking().VisibleTo(CurrentUser.From(http.User));
+        var user = CurrentUser.From(http.User);
+        var q = db.Cases.AsNoTracking().VisibleTo(user);
         if (stateValue is not null) q = q.Where(c => c.State == stateValue);
         if (unit is not null) q = q.Where(c => c.AssignedUnitId == unit);
         if (areaId is not null) q = q.Where(c => c.DistrictId == areaId || c.SubdistrictId == areaId || c.CommunityId == areaId);
@@ -66,7 +67,7 @@ public static class CaseEndpoints
         if (channelId is not null) q = q.Where(c => c.ChannelId == channelId);
         if (from is not null) q = q.Where(c => c.ReportedAt >= from);
         if (to is not null) q = q.Where(c => c.ReportedAt < to);
-        if (overdue is not null) q = q.Where(c => c.Clock.OverdueRaised == overdue);
+        if (overdue is not null) q = q.OverdueTo(user, overdue.Value);
         if (supervised is not null) q = supervised.Value ? q.Where(c => c.SupervisionCount > 0) : q.Where(c => c.SupervisionCount == 0);
         var total = await q.CountAsync(ct);
         var rows = await Pages.CaseQueues.Sorted(q, sort).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);

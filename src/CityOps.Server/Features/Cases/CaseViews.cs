@@ -55,6 +55,23 @@ public static class CaseViews
             : q.Where(c => ((unit != null && c.AssignedUnitId == unit) || below.Contains(c.AssignedUnitId)) && GivenToUnit.Contains(c.State));
     }
 
+    /// <summary>The steps whose lateness is the command centre's own (registering, dispatching, closing).</summary>
+    private static readonly string[] CentreSteps = ["register", "dispatch", "close"];
+
+    /// <summary>
+    /// Restricts a query to the cases that are (or are not) overdue as the user sees them: for whoever
+    /// sees every case, any step's; for units and field staff, the steps they answer for (handling,
+    /// fact-checks and verifications), not the centre's own lateness on a case they can see (a result
+    /// the unit handed in on time that the centre has not yet closed).
+    /// </summary>
+    public static IQueryable<Case> OverdueTo(this IQueryable<Case> q, CurrentUser u, bool overdue = true)
+    {
+        if (SeesEveryCase(u)) return q.Where(c => c.Clock.OverdueRaised == overdue);
+        return overdue
+            ? q.Where(c => c.Clock.OverdueRaised && !CentreSteps.Contains(c.Clock.Step!))
+            : q.Where(c => !c.Clock.OverdueRaised || CentreSteps.Contains(c.Clock.Step!));
+    }
+
     /// <summary>
     /// The rule of <see cref="VisibleTo"/> for one case already at hand. Look a case up by its id
     /// alone and then ask this: mixed into the id query, the unit condition can lead PostgreSQL's

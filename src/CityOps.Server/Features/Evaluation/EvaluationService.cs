@@ -108,7 +108,7 @@ public sealed class EvaluationService(TimeProvider clock, IOptions<CalendarOptio
         try
         {
             var inList = string.Join(", ", Actions.Select(a => $"'{a}'"));
-            // Only what the tally reads: who acted where it matters, the state left only for returns and rework, data only where it holds a fact.
+            // Only what the tally reads: who acted where it matters, the state left only for returns, rework and 督办, data only where it holds a fact.
             await using var ev = Command(conn, sqlite, p,
                 $"""
                 SELECT e."CaseId", e."At", e."Action",

@@ -145,7 +145,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             CaseChain.Append(existing, NewEvent(actor, now, "merge", existing.State, existing.State, existing.AssignedUnitId,
                 Messages.Get("EventMergedReport"), new { channel = actor.Channel.Code, distanceLimit = options.Value.DuplicateRadiusMeters }));
             if (Urges(existing))
-                notifier.ToAnswering(existing, reference, "repeat", Messages.Format("NoticeRepeatReports", existing.Id, existing.ReportCount), now);
+                notifier.ToAnswering(existing, reference, "repeat", Messages.FormatForStaff("NoticeRepeatReports", existing.Id, existing.ReportCount), now);
             await db.SaveChangesAsync(ct);
             signals.Raise();
             return new IntakeResult(IntakeOutcome.Merged, existing, report);

@@ -25,7 +25,7 @@ public static class CaseQueues
         "verify" => q.Where(c => Checking.Contains(c.State)),
         // Requests to extend or suspend awaiting a shift lead (made only while the unit has the case, so the state index serves).
         "requests" => q.Where(c => WithUnit.Contains(c.State) && c.Pending != PendingRequest.None),
-        "overdue" => q.Where(c => Open.Contains(c.State) && c.Clock.OverdueRaised),
+        "overdue" => q.Where(c => Open.Contains(c.State)).OverdueTo(u),
         "supervised" => q.Where(c => Open.Contains(c.State) && c.SupervisionCount > 0),
         _ => q,
     };
