@@ -56,6 +56,9 @@ public sealed class DeadlineTests
             Assert.Contains((await (await unit.GetAsync("/api/inbox")).JsonAsync()).AsArray(), n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "supervision");
             var overdueQueue = await (await op.GetAsync("/api/cases?overdue=true&pageSize=500")).JsonAsync();
             Assert.Contains(overdueQueue["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+            // The unit's own lateness and 督办: in its overdue and supervised lists.
+            foreach (var list in new[] { "overdue=true", "supervised=true" })
+                Assert.Contains((await (await unit.GetAsync($"/api/cases?{list}&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         }
         finally
         {
@@ -194,6 +197,10 @@ public sealed class DeadlineTests
         Assert.Contains((await (await op.GetAsync("/api/cases?overdue=true&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         Assert.DoesNotContain((await (await unit.GetAsync("/api/cases?overdue=true&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         Assert.Contains((await (await unit.GetAsync("/api/cases?overdue=false&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        // Nor is the centre's 督办 in the unit's supervised list.
+        Assert.Contains((await (await op.GetAsync("/api/cases?supervised=true&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        Assert.DoesNotContain((await (await unit.GetAsync("/api/cases?supervised=true&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
+        Assert.Contains((await (await unit.GetAsync("/api/cases?supervised=false&pageSize=500")).JsonAsync())["items"]!.AsArray(), c => c!["id"]!.GetValue<long>() == id);
         using (var scope = app.Services.CreateScope())
         {
             var dbc = scope.ServiceProvider.GetRequiredService<CityOpsDb>();

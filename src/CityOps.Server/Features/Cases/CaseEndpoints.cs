@@ -68,7 +68,7 @@ public static class CaseEndpoints
         if (from is not null) q = q.Where(c => c.ReportedAt >= from);
         if (to is not null) q = q.Where(c => c.ReportedAt < to);
         if (overdue is not null) q = q.OverdueTo(user, overdue.Value);
-        if (supervised is not null) q = supervised.Value ? q.Where(c => c.SupervisionCount > 0) : q.Where(c => c.SupervisionCount == 0);
+        if (supervised is not null) q = q.SupervisedTo(db, user, supervised.Value);
         var total = await q.CountAsync(ct);
         var rows = await Pages.CaseQueues.Sorted(q, sort).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return TypedResults.Ok(new Paged<CaseViews.CaseSummary>(rows.Select(c => CaseViews.Summary(c, r, clocks, clock.GetUtcNow())).ToList(), total, page, pageSize));

@@ -73,6 +73,20 @@ public static class CaseViews
     }
 
     /// <summary>
+    /// Restricts a query to the cases that are (or are not) under 督办 as the user sees them: for whoever
+    /// sees every case, any order; for units and field staff, an order they can read (to their unit, to
+    /// a unit below it, or naming it as superior), not the centre's 督办 of its own lateness.
+    /// </summary>
+    public static IQueryable<Case> SupervisedTo(this IQueryable<Case> q, CityOpsDb db, CurrentUser u, bool supervised = true)
+    {
+        if (SeesEveryCase(u)) return supervised ? q.Where(c => c.SupervisionCount > 0) : q.Where(c => c.SupervisionCount == 0);
+        var orders = Supervision.SupervisionOrders.VisibleTo(db.SupervisionOrders, u);
+        return supervised
+            ? q.Where(c => c.SupervisionCount > 0 && orders.Any(o => o.CaseId == c.Id))
+            : q.Where(c => c.SupervisionCount == 0 || !orders.Any(o => o.CaseId == c.Id));
+    }
+
+    /// <summary>
     /// The rule of <see cref="VisibleTo"/> for one case already at hand. Look a case up by its id
     /// alone and then ask this: mixed into the id query, the unit condition can lead PostgreSQL's
     /// cached plan for the prepared statement to walk every case of the unit instead of the key.

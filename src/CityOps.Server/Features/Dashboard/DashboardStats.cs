@@ -34,7 +34,7 @@ public static class DashboardStats
         var reportedToday = await cases.CountAsync(c => c.ReportedAt >= today, ct);
         var openCount = await open.CountAsync(ct);
         var overdue = await open.OverdueTo(user).CountAsync(ct);
-        var supervised = await open.CountAsync(c => c.SupervisionCount > 0, ct);
+        var supervised = await open.SupervisedTo(db, user).CountAsync(ct);
 
         // The last 30 days (a month of one city: thousands of rows, on the ReportedAt index), aggregated here, the same on both databases.
         var recent = await cases.Where(c => c.ReportedAt >= since)

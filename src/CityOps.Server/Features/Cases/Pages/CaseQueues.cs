@@ -15,7 +15,7 @@ public static class CaseQueues
     // Listed rather than "not closed, not voided", so the (state, reported) index serves the open queues.
     private static readonly CaseState[] Open = Enum.GetValues<CaseState>().Where(s => s is not (CaseState.Closed or CaseState.Voided)).ToArray();
 
-    public static IQueryable<Case> Apply(IQueryable<Case> q, string queue, CurrentUser u) => queue switch
+    public static IQueryable<Case> Apply(CityOpsDb db, IQueryable<Case> q, string queue, CurrentUser u) => queue switch
     {
         "mine" => q.Where(c => Open.Contains(c.State)
                                && (c.ClaimedById == u.Id || c.HandlerId == u.Id || c.TaskAssigneeId == u.Id || (u.UnitId != null && c.AssignedUnitId == u.UnitId && c.State == CaseState.Dispatched))),
@@ -26,7 +26,7 @@ public static class CaseQueues
         // Requests to extend or suspend awaiting a shift lead (made only while the unit has the case, so the state index serves).
         "requests" => q.Where(c => WithUnit.Contains(c.State) && c.Pending != PendingRequest.None),
         "overdue" => q.Where(c => Open.Contains(c.State)).OverdueTo(u),
-        "supervised" => q.Where(c => Open.Contains(c.State) && c.SupervisionCount > 0),
+        "supervised" => q.Where(c => Open.Contains(c.State)).SupervisedTo(db, u),
         _ => q,
     };
 
@@ -45,9 +45,9 @@ public static class CaseQueues
     {
         var visible = db.Cases.AsNoTracking().VisibleTo(user);
         var counts = new Dictionary<string, int>();
-        foreach (var name in Names) counts[name] = await Apply(visible, name, user).CountAsync(ct);
+        foreach (var name in Names) counts[name] = await Apply(db, visible, name, user).CountAsync(ct);
         string? error = null;
-        var q = Apply(visible, queue, user);
+        var q = Apply(db, visible, queue, user);
         if (!string.IsNullOrWhiteSpace(f.Category))
         {
             if (r.CategoriesByCode.TryGetValue(f.Category.Trim(), out var cat)) q = q.Where(c => c.CategoryId == cat.Id);
