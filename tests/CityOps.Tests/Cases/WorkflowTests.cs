@@ -145,7 +145,7 @@ public sealed class WorkflowTests
             Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync($"/api/cases?{bad}")).StatusCode);
         Assert.Contains("due", (await (await op.GetAsync("/api/cases?sort=soonest")).JsonAsync())["errors"]!["sort"]![0]!.GetValue<string>(), StringComparison.Ordinal);
         // The nearest deadline first, cases without a running clock last.
-        var due = (await (await op.GetAsync("/api/cases?sort=due&pageSize=500")).JsonAsync())["items"]!.AsArray()
+        var due = (await (await op.GetAsync("/api/cases?sort=Due&pageSize=500")).JsonAsync())["items"]!.AsArray()
             .Select(c => c!["deadline"]?["dueAt"]?.GetValue<DateTimeOffset>()).ToList();
         Assert.Contains(due, d => d is not null);
         Assert.Equal(due.OrderBy(d => d is null).ThenBy(d => d).ToList(), due);

@@ -141,6 +141,45 @@ public sealed class EvaluationApiTests
         Assert.Equal(HttpStatusCode.Forbidden, (await unit.GetAsync("/api/evaluation/export.xlsx?period=2025-12")).StatusCode);
     }
 
+    /// <summary>
+    /// A case opened by a report without a number (a camera, a web form left blank) and joined by
+    /// citizens who left theirs is called back on the first of them; the queue counts the rest.
+    /// </summary>
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_case_opened_without_a_number_is_called_back_on_the_first_reporter_who_left_one(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var handler = await app.SignInAsync("handler");
+        var at = Api.PointIn("350203");
+        var id = await app.CreateClient().ReportAsync("C0106", at);
+        foreach (var (name, phone) in new[] { ("李", "13900000071"), ("王", "13900000072") })
+        {
+            var form = Api.Report("C0106", at, "井盖又松了");
+            (form["first_name"], form["phone"]) = (name, phone);
+            var joined = await app.CreateClient().PostOpen311Async(form);
+            Assert.Equal(HttpStatusCode.Created, joined.StatusCode);
+            Assert.Equal(id.ToString(System.Globalization.CultureInfo.InvariantCulture), (await joined.JsonAsync())[0]!["service_request_id"]!.GetValue<string>());
+        }
+        await op.MustAsync(id, "register", new { condition = "02" });
+        await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        await handler.MustAsync(id, "submit", new { notes = "已修复", attachments = new[] { await handler.UploadAsync(Loop.Photo()) } });
+        await unit.MustAsync(id, "confirm");
+        await op.MustAsync(id, "close", new { closingConditionMet = true });
+
+        async Task<JsonNode> QueuedAsync(HttpClient caller) => (await (await caller.GetAsync("/api/evaluation/callbacks?pageSize=500")).JsonAsync())["items"]!.AsArray()
+            .Single(i => i!["caseId"]!.GetValue<long>() == id)!;
+        var item = await QueuedAsync(op);
+        Assert.Equal("李", item["reporterName"]!.GetValue<string>());
+        Assert.Equal("13900000071", item["reporterPhone"]!.GetValue<string>());
+        Assert.Equal(1, item["otherReporters"]!.GetValue<int>());
+        // The leader sees the same call masked.
+        var masked = await QueuedAsync(await app.SignInAsync("leader"));
+        Assert.NotEqual("13900000071", masked["reporterPhone"]!.GetValue<string>());
+        Assert.EndsWith("0071", masked["reporterPhone"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task A_citizen_not_reached_is_called_again_two_hours_later_three_calls_in_all(string db)
     {

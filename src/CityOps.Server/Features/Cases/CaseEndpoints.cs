@@ -25,6 +25,8 @@ public static class CaseEndpoints
         int page = 1, int pageSize = 50, string sort = "new", CancellationToken ct = default)
     {
         var errors = new Dictionary<string, string[]>();
+        // Any case, as for state=: "Due" is "due".
+        sort = sort.Trim().ToLowerInvariant();
         if (!Pages.CaseQueues.Sorts.Contains(sort)) errors["sort"] = [Messages.Format("SortUnknown", string.Join(", ", Pages.CaseQueues.Sorts))];
         // PostgreSQL stores instants in UTC and Npgsql refuses an offset: ?from=2026-11-26T00:00:00+08:00 is the same instant in UTC.
         (from, to) = (from?.ToUniversalTime(), to?.ToUniversalTime());

@@ -19,7 +19,7 @@ namespace CityOps.Server.Features.Evaluation;
 public static class CallbackQueue
 {
     public sealed record Item(long CaseId, string Category, string CategoryName, string Description, DateTimeOffset ClosedAt, int? UnitId,
-        string? UnitName, string? ReporterName, string? ReporterPhone, string? StatusNotes, int Calls, DateTimeOffset? LastCallAt);
+        string? UnitName, string? ReporterName, string? ReporterPhone, int OtherReporters, string? StatusNotes, int Calls, DateTimeOffset? LastCallAt);
 
     /// <summary>Who works the callback queue.</summary>
     public static readonly string[] Callers = [Roles.Operator, Roles.ShiftLead, Roles.Leader, Roles.Admin];
@@ -47,14 +47,21 @@ public static class CallbackQueue
                 || (x.Case.CallbackReached == false && x.Case.CallbackAt <= retryFrom && x.Case.ClosedAt >= closedSince && x.Calls < rules.CallbackAttempts));
         var total = await q.CountAsync(ct);
         var rows = await q.OrderBy(x => x.Case.ClosedAt).ThenBy(x => x.Case.Id).Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(x => new { x.Case, x.Calls, Reporter = x.Case.Reports.OrderBy(p => p.Id).Select(p => new { p.ReporterName, p.ReporterPhone }).FirstOrDefault() })
+            // The first reporter who left a number: a case opened by a camera or a sensor and joined by
+            // a citizen's call is called back on the citizen's number. The others are counted.
+            .Select(x => new
+            {
+                x.Case, x.Calls,
+                Reporter = x.Case.Reports.OrderBy(p => p.ReporterPhone == null).ThenBy(p => p.Id).Select(p => new { p.ReporterName, p.ReporterPhone }).FirstOrDefault(),
+                Reachable = x.Case.Reports.Count(p => p.ReporterPhone != null),
+            })
             .ToListAsync(ct);
         var personal = user.SeesPersonalData;
         var items = rows.Select(x => new Item(x.Case.Id, r.Categories[x.Case.CategoryId].ServiceCode,
             Messages.Pick(r.Categories[x.Case.CategoryId].NameZh, r.Categories[x.Case.CategoryId].NameEn), x.Case.Description, x.Case.ClosedAt!.Value,
             x.Case.AssignedUnitId, x.Case.AssignedUnitId is { } u && r.Units.TryGetValue(u, out var unit) ? Messages.Pick(unit.NameZh, unit.NameEn) : null,
             personal ? x.Reporter?.ReporterName : Mask.Name(x.Reporter?.ReporterName), personal ? x.Reporter?.ReporterPhone : Mask.Phone(x.Reporter?.ReporterPhone),
-            x.Case.StatusNotes, x.Calls, x.Case.CallbackAt)).ToList();
+            Math.Max(0, x.Reachable - 1), x.Case.StatusNotes, x.Calls, x.Case.CallbackAt)).ToList();
         return (items, total);
     }
 }
