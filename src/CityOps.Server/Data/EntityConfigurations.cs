@@ -175,6 +175,7 @@ internal sealed class CaseEventConfiguration : IEntityTypeConfiguration<CaseEven
         e.Property(x => x.Hash).HasMaxLength(64);
         e.HasIndex(x => new { x.CaseId, x.Seq }).IsUnique();
         e.Property(x => x.IdempotencyKey).HasMaxLength(128);
+        e.Property(x => x.RequestFingerprint).HasMaxLength(64);
         e.Property(x => x.TargetUserId).HasMaxLength(64);
         e.HasIndex(x => new { x.CaseId, x.IdempotencyKey }).IsUnique();
     }

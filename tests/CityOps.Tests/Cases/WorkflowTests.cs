@@ -171,6 +171,10 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.BadRequest, (await unit.MoveAsync(id, "assign", new { userId = await op.MyIdAsync() })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await unit.MoveAsync(id, "return")).StatusCode);
         await unit.MustAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        // Handing it again to the handler who has it changes nothing, so it is refused.
+        var same = await unit.MoveAsync(id, "assign", new { userId = await handler.MyIdAsync() });
+        Assert.Equal(HttpStatusCode.BadRequest, same.StatusCode);
+        Assert.Equal("userId", (await same.JsonAsync())["field"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.BadRequest, (await handler.MoveAsync(id, "submit", new { notes = "无照片" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await handler.MoveAsync(id, "submit", new { notes = "伪造哈希", attachments = new[] { new string('a', 64) } })).StatusCode);
 
@@ -210,6 +214,38 @@ public sealed class WorkflowTests
         Assert.Single(history, e => e!["action"]!.GetValue<string>() == "claim");
     }
 
+    /// <summary>If-Match names one version as ETag gave it; anything else is refused, never ignored.</summary>
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task If_Match_is_one_version_as_ETag_gave_it_or_the_move_is_refused(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        async Task<HttpResponseMessage> SendAsync(string action, object body, string ifMatch)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/cases/{id}/{action}") { Content = JsonContent.Create(body) };
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+            return await op.SendAsync(request);
+        }
+        foreach (var bad in new[] { "\"garbage\"", "\"0\", \"7\"", "0", "\"-1\"" })
+        {
+            var refused = await SendAsync("claim", new { }, bad);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("If-Match", (await refused.JsonAsync())["field"]!.GetValue<string>());
+        }
+        var disagree = await SendAsync("claim", new { version = 3 }, "\"0\"");
+        Assert.Equal(HttpStatusCode.BadRequest, disagree.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync("claim", new { }, "\"5\"")).StatusCode);
+        var claimed = await SendAsync("claim", new { }, "W/\"0\"");
+        Assert.Equal(HttpStatusCode.OK, claimed.StatusCode);
+        Assert.Equal("\"1\"", claimed.Headers.ETag!.Tag);
+        // A stale view in either place is stale.
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync("register", new { condition = "01", version = 0 }, "\"0\"")).StatusCode);
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Equal(["report", "claim"], history.Select(e => e!["action"]!.GetValue<string>()).ToArray());
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync("register", new { condition = "01" }, "*")).StatusCode);
+    }
+
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task A_key_names_one_move_and_a_units_request_goes_with_the_clock_it_was_made_on(string db)
     {
@@ -227,6 +263,25 @@ public sealed class WorkflowTests
         Assert.Equal("Idempotency-Key", (await reused.JsonAsync())["field"]!.GetValue<string>());
         var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
         Assert.Equal(["report", "claim"], history.Select(e => e!["action"]!.GetValue<string>()).ToArray());
+        // So is the same key with other input: the changed request was never made.
+        var superviseKey = Guid.NewGuid().ToString();
+        Assert.Equal(HttpStatusCode.OK, (await lead.MoveAsync(id, "supervise", new { reason = "请加快" }, superviseKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await lead.MoveAsync(id, "supervise", new { reason = "请尽快" }, superviseKey)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await lead.MoveAsync(id, "supervise", new { reason = "请加快" }, superviseKey)).StatusCode);
+        // A key tells nobody anything about a case they cannot see: another's key on it is "no such case".
+        var outsider = await app.SignInAsync("city-marine");
+        var probe = await outsider.MoveAsync(id, "return", new { reason = "探测" }, key);
+        Assert.Equal(HttpStatusCode.NotFound, probe.StatusCode);
+        Assert.Equal((await (await outsider.MoveAsync(id, "return", new { reason = "探测" }, Guid.NewGuid().ToString())).JsonAsync())["detail"]!.GetValue<string>(),
+            (await probe.JsonAsync())["detail"]!.GetValue<string>());
+        // One key a request.
+        var twoKeys = new HttpRequestMessage(HttpMethod.Post, $"/api/cases/{id}/supervise") { Content = JsonContent.Create(new { reason = "两把钥匙" }) };
+        twoKeys.Headers.Add("Idempotency-Key", ["k1", "k2"]);
+        var refusedKeys = await lead.SendAsync(twoKeys);
+        Assert.Equal(HttpStatusCode.BadRequest, refusedKeys.StatusCode);
+        Assert.Equal("Idempotency-Key", (await refusedKeys.JsonAsync())["field"]!.GetValue<string>());
+        history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Equal(["report", "claim", "supervise"], history.Select(e => e!["action"]!.GetValue<string>()).ToArray());
 
         // The unit asks for more time, then returns the case (not its job).
         await op.MustAsync(id, "register", new { condition = "02" }); // auto-dispatched to the unit
@@ -294,9 +349,17 @@ public sealed class WorkflowTests
         var second = await op.MustAsync(id, "callback", new { reached = true, satisfaction = "Satisfied", effective = true });
         Assert.Equal("Satisfied", second["work"]!["satisfaction"]!.GetValue<string>());
         Assert.False(await InCallbackQueueAsync(op, id));
+        // The rating stands: no later call, reached or not, rewrites it.
+        foreach (var later in new object[] { new { reached = true, satisfaction = "Dissatisfied", effective = false }, new { reached = false } })
+        {
+            var refused = await op.MoveAsync(id, "callback", later);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("回访已完成", (await refused.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
         // Both calls stay in the record.
         var calls = (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["history"]!.AsArray().Where(e => e!["action"]!.GetValue<string>() == "callback").ToList();
         Assert.Equal(2, calls.Count);
+        Assert.Equal("Satisfied", (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["work"]!["satisfaction"]!.GetValue<string>());
         Assert.Contains("Dissatisfied", calls[0]!["data"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 

@@ -22,6 +22,11 @@ public sealed class CaseEvent
     public string? TargetUserId { get; set; }
     /// <summary>The mover's Idempotency-Key: a repeated move finds its event instead of moving twice.</summary>
     public string? IdempotencyKey { get; set; }
+    /// <summary>
+    /// SHA-256 of the move's input, kept beside the key: the same key with other input is refused
+    /// rather than answered as the move made. Not part of the chain: it is no fact of the case.
+    /// </summary>
+    public string? RequestFingerprint { get; set; }
     public string? Reason { get; set; }
     /// <summary>Extra facts of the step (routing detail, report id …) as canonical JSON.</summary>
     public string? Data { get; set; }

@@ -42,12 +42,13 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         var statement = db.Database.IsNpgsql() ? CaseMoveWrite.For(db.Model) : null;
         var c = statement is null ? await Tracked.For(db)(db, caseId, ct) : await Untracked.For(db)(db, caseId, ct);
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
+        var fingerprint = key is null ? null : Fingerprint(input);
         if (c is null) throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         if (!user.CanSee(c))
         {
             // A retry of a move that took the case out of this user's sight (a unit returning it)
             // is answered as that move was, not with "no such case".
-            if (key is not null && await ReplayedAsync(caseId, key, rule, user, ct)) return new Result(c, true);
+            if (key is not null && await ReplayedAsync(caseId, key, fingerprint, rule, user, hidden: true, ct)) return new Result(c, true);
             throw new MoveRefusedException(404, Messages.Get("CaseNotFound"));
         }
         // A repeat of a move already made is answered as the move was. It is looked for only when
@@ -56,13 +57,13 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         try
         {
             var checkedVersion = c.Version;
-            await ApplyAsync(c, rule, action, input, user, key, ct);
+            await ApplyAsync(c, rule, action, input, user, key, fingerprint, ct);
             if (statement is null) await db.SaveChangesAsync(ct);
             else await statement.SaveAsync(db, c, checkedVersion, ct);
         }
         catch (Exception ex) when (key is not null && ex is MoveRefusedException or DbUpdateException)
         {
-            if (!await ReplayedAsync(caseId, key, rule, user, ct)) throw;
+            if (!await ReplayedAsync(caseId, key, fingerprint, rule, user, hidden: false, ct)) throw;
             return new Result(await db.Cases.AsNoTracking().FirstAsync(x => x.Id == caseId, ct), true);
         }
         signals.Raise();
@@ -71,21 +72,29 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
 
     /// <summary>
     /// Whether this move by this user is already in the case's record under this key; forgets
-    /// whatever the refused attempt changed. The key used for another move, or by someone else, is
-    /// refused with 422: answering it as a repeat would report a move that was never made.
+    /// whatever the refused attempt changed. The key used for another move, by someone else or with
+    /// other input, is refused with 422: answering it as a repeat would report a move that was never made. On a case
+    /// this user cannot see (<paramref name="hidden"/>), only their own repeat is answered; any other
+    /// use of the key is "no such case", so keys tell nothing about cases out of sight.
     /// </summary>
-    private async Task<bool> ReplayedAsync(long caseId, string key, MoveRule rule, CurrentUser user, CancellationToken ct)
+    private async Task<bool> ReplayedAsync(long caseId, string key, string? fingerprint, MoveRule rule, CurrentUser user, bool hidden, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var made = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == caseId && e.IdempotencyKey == key)
-            .Select(e => new { e.Action, e.ActorId }).FirstOrDefaultAsync(ct);
+            .Select(e => new { e.Action, e.ActorId, e.RequestFingerprint }).FirstOrDefaultAsync(ct);
         if (made is null) return false;
-        if (made.Action != rule.Action || made.ActorId != user.Id)
-            throw new MoveRefusedException(422, Messages.Get("MoveKeyReused"), field: "Idempotency-Key");
+        // Events recorded before fingerprints were kept have none: their key alone decides.
+        if (made.Action != rule.Action || made.ActorId != user.Id || (made.RequestFingerprint is not null && made.RequestFingerprint != fingerprint))
+            throw hidden ? new MoveRefusedException(404, Messages.Get("CaseNotFound"))
+                : new MoveRefusedException(422, Messages.Get("MoveKeyReused"), field: "Idempotency-Key");
         return true;
     }
 
-    private async Task ApplyAsync(Case c, MoveRule rule, string action, MoveInput input, CurrentUser user, string? key, CancellationToken ct)
+    /// <summary>The input as sent (every field, in declaration order), hashed: a retry sends the same.</summary>
+    private static string Fingerprint(MoveInput input) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(input)));
+
+    private async Task ApplyAsync(Case c, MoveRule rule, string action, MoveInput input, CurrentUser user, string? key, string? fingerprint, CancellationToken ct)
     {
         if (input.Version is { } v && v != c.Version)
             throw new MoveRefusedException(409, Messages.Format("VersionStale", v, c.Version), Workflow.Allowed(c, user));
@@ -106,6 +115,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         {
             At = now, Action = rule.Action, ActorId = user.Id, ActorName = user.Name, ActorRole = user.PrimaryRole, FromState = from,
             ToState = from, Reason = input.Reason?.Trim(), Public = rule.Public, PrevHash = "", Hash = "", IdempotencyKey = key,
+            RequestFingerprint = fingerprint,
         };
         var reference = await cache.GetAsync(ct);
         var (step, onTime) = (c.Clock.Step, effects.WithinLimit(c, now));

@@ -133,8 +133,9 @@ public sealed partial class MoveEffects
         // Only a citizen who was reached can have rejected the result.
         else if (input.Reopen == true) throw new MoveRefusedException(400, Messages.Get("ReopenNeedsReach"), field: "reopen");
         data["reached"] = reached;
-        data["satisfaction"] = c.Satisfaction?.ToString();
-        data["effective"] = c.EffectiveFeedback;
+        // A call that reached nobody records no answers.
+        data["satisfaction"] = reached ? c.Satisfaction?.ToString() : null;
+        data["effective"] = reached ? c.EffectiveFeedback : null;
         if (input.Reopen == true)
         {
             // The citizen rejects the result: back to the same unit, counted as rework.

@@ -77,7 +77,10 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 Return(c, now, e);
                 break;
             case "assign":
-                c.HandlerId = e.TargetUserId = await CheckHandlerAsync(c, input.UserId, ct);
+                var handler = await CheckHandlerAsync(c, input.UserId, ct);
+                // Handing a case to the handler who has it changes nothing: a reassignment names someone else.
+                if (c.State == CaseState.Handling && handler == c.HandlerId) throw new MoveRefusedException(400, Messages.Get("AssignToHandler"), field: "userId");
+                c.HandlerId = e.TargetUserId = handler;
                 c.State = CaseState.Handling;
                 break;
             case "submit":

@@ -22,8 +22,20 @@ public static class MoveEndpoints
     {
         var user = CurrentUser.From(http.User);
         input ??= new MoveInput();
-        if (input.Version is null && http.Request.Headers.IfMatch.ToString().Trim('"', 'W', '/') is { Length: > 0 } etag && int.TryParse(etag, out var v))
+        if (http.Request.Headers["Idempotency-Key"].Count > 1)
+            return TypedResults.Problem(Messages.Get("IdempotencyKeyOne"), statusCode: 400, title: Messages.Get("MoveRefused"),
+                extensions: new Dictionary<string, object?> { ["field"] = "Idempotency-Key" });
+        var (ok, tagged) = IfMatch(http.Request.Headers.IfMatch.ToString());
+        if (!ok)
+            return TypedResults.Problem(Messages.Get("IfMatchInvalid"), statusCode: 400, title: Messages.Get("MoveRefused"),
+                extensions: new Dictionary<string, object?> { ["field"] = "If-Match" });
+        if (tagged is { } v)
+        {
+            if (input.Version is { } given && given != v)
+                return TypedResults.Problem(Messages.Format("IfMatchDisagrees", v, given), statusCode: 400, title: Messages.Get("MoveRefused"),
+                    extensions: new Dictionary<string, object?> { ["field"] = "If-Match" });
             input = input with { Version = v };
+        }
         try
         {
             var result = await moves.MoveAsync(id, action, input, user, http.Request.Headers["Idempotency-Key"], ct);
@@ -43,5 +55,21 @@ public static class MoveEndpoints
             db.ChangeTracker.Clear();
             return TypedResults.Problem(Messages.Get("ConcurrentChange"), statusCode: 409, title: Messages.Get("MoveRefused"));
         }
+    }
+
+    /// <summary>
+    /// The version an If-Match header names: one entity tag as this API sends it in ETag ("7", or
+    /// W/"7"); "*" or no header names none. Anything else (a list, a tag this API never sent) is
+    /// refused rather than ignored: a stale view must not move the case for want of a parse.
+    /// </summary>
+    internal static (bool Ok, int? Version) IfMatch(string header)
+    {
+        var h = header.Trim();
+        if (h.Length == 0 || h == "*") return (true, null);
+        if (h.StartsWith("W/", StringComparison.Ordinal)) h = h[2..];
+        if (h.Length >= 3 && h[0] == '"' && h[^1] == '"' && int.TryParse(h.AsSpan(1, h.Length - 2), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var v))
+            return (true, v);
+        return (false, null);
     }
 }

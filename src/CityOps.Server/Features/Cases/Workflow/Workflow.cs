@@ -126,6 +126,7 @@ public static class Workflow
         "extend" or "suspend" when WithUnit.Contains(c.State) && c.Pending != PendingRequest.None => "RequestPending",
         "extend" or "suspend" when WithUnit.Contains(c.State) && c.Clock.Paused => "RequestWhilePaused",
         "submit" when c.State == CaseState.Handling && c.Clock.Paused => "SubmitWhilePaused",
+        "callback" when c.State == CaseState.Closed && c.CallbackReached == true => "CallbackDone",
         _ => null,
     };
 
@@ -142,6 +143,9 @@ public static class Workflow
         "verify" => c.VerificationPassed != false,
         // Closing needs the verification to have passed where one failed or was required.
         "close" => c.VerificationPassed == true || (c.VerificationPassed is null && !c.VerifyBeforeClose),
+        // The citizen reached has rated this closing: the rating stands (a rejection reopens the case,
+        // and its next closing is called afresh).
+        "callback" => c.CallbackReached != true,
         _ => true,
     };
 }
