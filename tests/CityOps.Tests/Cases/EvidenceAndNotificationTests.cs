@@ -134,6 +134,10 @@ public sealed class EvidenceAndNotificationTests
         // A territorial unit works inside its territory: the Siming squad cannot take a Tong'an case, the Tong'an squad can.
         var units = (await (await dispatcher.GetAsync("/api/units")).JsonAsync()).AsArray();
         int UnitId(string code) => units.First(u => u!["code"]!.GetValue<string>() == code)!["id"]!.GetValue<int>();
+        // The command centre exists but handles no cases: said so, not "unknown unit".
+        var centre = await dispatcher.MoveAsync(id, "dispatch", new { unitId = UnitId("centre") });
+        Assert.Equal(HttpStatusCode.BadRequest, centre.StatusCode);
+        Assert.Contains("不承办", (await centre.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         var outside = await dispatcher.MoveAsync(id, "dispatch", new { unitId = UnitId("d350203-squad") });
         Assert.Equal(HttpStatusCode.BadRequest, outside.StatusCode);
         Assert.Equal("unitId", (await outside.JsonAsync())["field"]!.GetValue<string>());

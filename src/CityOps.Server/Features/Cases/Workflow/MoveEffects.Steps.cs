@@ -57,8 +57,9 @@ public sealed partial class MoveEffects
     {
         // No unit named and none routed (a unit sent the case back): the dispatcher must choose.
         if (unitId is not { } id) throw new MoveRefusedException(400, Messages.Get("DispatchUnitRequired"), field: "unitId");
-        if (!reference.Units.TryGetValue(id, out var unit) || !UnitRules.Takes(unit))
-            throw new MoveRefusedException(400, Messages.Get("UnknownUnit"), field: "unitId");
+        if (!reference.Units.TryGetValue(id, out var unit)) throw new MoveRefusedException(400, Messages.Get("UnknownUnit"), field: "unitId");
+        // A unit that exists but takes no cases (switched off, the centre, a partner bureau, a company) is named as such.
+        if (!UnitRules.Takes(unit)) throw new MoveRefusedException(400, Messages.Get(unit.Active ? "UnitTakesNoCases" : "UnitInactive"), field: "unitId");
         if (!Covers(unit, c, reference)) throw new MoveRefusedException(400, Messages.Get("UnitOutsideArea"), field: "unitId");
         var condition = reference.Categories[c.CategoryId].Conditions.First(k => k.Id == c.ConditionId);
         (c.AssignedUnitId, c.DispatchedAt, c.State, c.HandlerId) = (id, now, CaseState.Dispatched, null);
