@@ -10,16 +10,20 @@ namespace CityOps.Server.Infrastructure;
 /// conflicts, a record created twice at once) into 4xx in the right dialect (Open311 error list or ProblemDetails). Anything else
 /// is a 500 with a trace id and no internals.
 /// </summary>
-public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> log) : IExceptionHandler
+public sealed partial class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
+        // A query or route value the framework could not read as its type (page=abc, unit=2&unit=3):
+        // the client is told which parameter, as a validation error names its field; not the type.
+        var parameter = exception is BadHttpRequestException { InnerException: null } b && Unbound().Match(b.Message) is { Success: true } m ? m.Groups["name"].Value : null;
         var (status, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: 413 } => (413, Messages.Get("BodyTooLarge")),
             // The framework's own wording names parameters and types of this code: the client gets where its JSON broke, if it did.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: var path, LineNumber: var line, BytePositionInLine: var at } } bad
                 => (bad.StatusCode, $"{Messages.Get("MalformedRequest")} {Messages.Format("JsonBrokenAt", path ?? "$", (line ?? 0) + 1, (at ?? 0) + 1)}"),
+            BadHttpRequestException bad when parameter is not null => (bad.StatusCode, Messages.Format("ParameterUnreadable", parameter)),
             BadHttpRequestException bad => (bad.StatusCode, Messages.Get("MalformedRequest")),
             InvalidDataException => (400, Messages.Get("MalformedRequest")),
             // A body that breaks off or lies about its framing (chunk sizes past any number, a multipart body cut short):
@@ -56,13 +60,21 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             await Open311Errors.WriteAsync(http, status, detail);
             return true;
         }
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var context = new ProblemDetailsContext
         {
             HttpContext = http,
             Exception = exception,
             ProblemDetails = { Status = status, Detail = detail, Title = Messages.Get(status >= 500 ? "InternalErrorTitle" : "RequestRejected") },
-        });
+        };
+        if (parameter is not null && status == 400)
+            context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [parameter] = [detail] };
+        return await problems.TryWriteAsync(context);
     }
+
+    // The framework's wording (RequestDelegateFactory): Failed to bind parameter "int page" from "abc".
+    // and Required parameter "int page" was not provided from query string.
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:Failed to bind|Required) parameter ""[^""]*?(?<name>[A-Za-z_][A-Za-z0-9_]*)""", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Unbound();
 
     /// <summary>Whether the database could not take the work in time (pool exhausted, lock or statement timeout), anywhere in the chain.</summary>
     public static bool IsBusy(Exception e)

@@ -140,6 +140,13 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await op.PostAsync($"/api/cases/{id}/claim", new StringContent("x", System.Text.Encoding.UTF8, "text/plain"))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?page=2147483647")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?from=yesterday")).StatusCode);
+        // A value the framework cannot read as its type is named like any other field at fault.
+        foreach (var (query, name) in new[] { ("from=yesterday", "from"), ("pageSize=abc", "pageSize"), ("page=99999999999", "page"), ("overdue=maybe", "overdue"), ("unit=2&unit=3", "unit") })
+        {
+            var unread = await op.GetAsync($"/api/cases?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, unread.StatusCode);
+            Assert.NotNull((await unread.JsonAsync())["errors"]?[name]);
+        }
         // One state by name: a list or a number would be OR-ed into another state by the framework.
         foreach (var bad in new[] { "state=Verifying,Reported", "state=99", "state=-1", "state=Nowhere", "unit=999999", "sort=oldest" })
             Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync($"/api/cases?{bad}")).StatusCode);
