@@ -29,7 +29,19 @@ public static class InfrastructureSetup
         builder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = BodyLimit(builder.Configuration));
         services.AddOptions<CityOptions>().Bind(builder.Configuration.GetSection("CityOps:City")).ValidateOnStart();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
-            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
+        {
+            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
+            // A refusal the framework makes without words (no such route, wrong method or body type, not signed in) gets them.
+            ctx.ProblemDetails.Detail ??= ctx.ProblemDetails.Status switch
+            {
+                401 => Messages.Get("SignInNeeded"),
+                403 => Messages.Get("NotPermitted"),
+                404 => Messages.Get("NothingHere"),
+                405 => Messages.Get("MethodNotAllowed"),
+                415 => Messages.Get("BodyTypeUnsupported"),
+                _ => null,
+            };
+        });
         // After the default writer: a client that accepts no JSON (Accept: application/xml) still gets the ProblemDetails.
         services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>();
         services.AddExceptionHandler<ApiExceptionHandler>();

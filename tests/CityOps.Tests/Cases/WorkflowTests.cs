@@ -137,7 +137,13 @@ public sealed class WorkflowTests
         Assert.Equal(HttpStatusCode.BadRequest, (await op.MoveAsync(id, "register", new { condition = "99" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await op.MoveAsync(id, "teleport")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.PostAsync($"/api/cases/{id}/callback", new StringContent("{\"satisfaction\":\"ecstatic\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await op.PostAsync($"/api/cases/{id}/claim", new StringContent("x", System.Text.Encoding.UTF8, "text/plain"))).StatusCode);
+        var plain = await op.PostAsync($"/api/cases/{id}/claim", new StringContent("x", System.Text.Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, plain.StatusCode);
+        Assert.Contains("application/json", (await plain.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Refusals the framework makes without words get them too.
+        var noRoute = await op.GetAsync("/api/cases/abc");
+        Assert.Equal(HttpStatusCode.NotFound, noRoute.StatusCode);
+        Assert.False(string.IsNullOrWhiteSpace((await noRoute.JsonAsync())["detail"]?.GetValue<string>()));
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?page=2147483647")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?from=yesterday")).StatusCode);
         // A value the framework cannot read as its type is named like any other field at fault.
