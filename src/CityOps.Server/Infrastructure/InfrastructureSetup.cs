@@ -68,6 +68,9 @@ public static class InfrastructureSetup
 
     public static void UseInfrastructure(this WebApplication app)
     {
+        // First, so every refusal below — the exception handler's, the door's, the bodiless pages' — is
+        // in the request's language: a culture set further in does not flow back out to them.
+        app.UseRequestLocalization();
         app.UseExceptionHandler();
         // Declared bodies over the limit are refused before anything reads them (Kestrel caps streamed ones at the same size).
         var limit = BodyLimit(app.Configuration);
@@ -96,7 +99,6 @@ public static class InfrastructureSetup
             else
                 await problemPages(context);
         });
-        app.UseRequestLocalization();
         app.UseAuthentication();
         Features.Users.SecurityStamps.UseCurrentStamps(app);
         app.UseAuthorization();

@@ -144,6 +144,14 @@ public sealed class WorkflowTests
         var noRoute = await op.GetAsync("/api/cases/abc");
         Assert.Equal(HttpStatusCode.NotFound, noRoute.StatusCode);
         Assert.False(string.IsNullOrWhiteSpace((await noRoute.JsonAsync())["detail"]?.GetValue<string>()));
+        // In the request's language, like every other refusal: the framework's and the exception handler's too.
+        foreach (var path in new[] { "/api/cases/abc", "/api/cases?pageSize=abc" })
+        {
+            var english = new HttpRequestMessage(HttpMethod.Get, path);
+            english.Headers.AcceptLanguage.ParseAdd("en");
+            var detail = (await (await op.SendAsync(english)).JsonAsync())["detail"]!.GetValue<string>();
+            Assert.DoesNotMatch(@"\p{IsCJKUnifiedIdeographs}", detail);
+        }
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?page=2147483647")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await op.GetAsync("/api/cases?from=yesterday")).StatusCode);
         // A value the framework cannot read as its type is named like any other field at fault.
