@@ -168,8 +168,16 @@ public sealed class EvaluationApiTests
         await unit.MustAsync(id, "confirm");
         await op.MustAsync(id, "close", new { closingConditionMet = true });
 
-        async Task<JsonNode> QueuedAsync(HttpClient caller) => (await (await caller.GetAsync("/api/evaluation/callbacks?pageSize=500")).JsonAsync())["items"]!.AsArray()
-            .Single(i => i!["caseId"]!.GetValue<long>() == id)!;
+        // Every page: the shared server holds other tests' closed cases, oldest first.
+        async Task<JsonNode> QueuedAsync(HttpClient caller)
+        {
+            for (var page = 1; ; page++)
+            {
+                var items = (await (await caller.GetAsync($"/api/evaluation/callbacks?pageSize=500&page={page}")).JsonAsync())["items"]!.AsArray();
+                if (items.SingleOrDefault(i => i!["caseId"]!.GetValue<long>() == id) is { } found) return found;
+                Assert.NotEmpty(items); // not queued at all
+            }
+        }
         var item = await QueuedAsync(op);
         Assert.Equal("李", item["reporterName"]!.GetValue<string>());
         Assert.Equal("13900000071", item["reporterPhone"]!.GetValue<string>());
