@@ -14,7 +14,7 @@ using CityOps.Server.Features.Units;
 using CityOps.Server.Features.Users;
 using CityOps.Server.Infrastructure;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(InfrastructureSetup.HostOptions(args));
 
 builder.AddInfrastructure();
 builder.AddDatabase();

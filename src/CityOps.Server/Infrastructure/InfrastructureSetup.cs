@@ -15,6 +15,23 @@ public static class InfrastructureSetup
 {
     public static readonly CultureInfo[] SupportedCultures = [new("zh-CN"), new("en")];
 
+    /// <summary>
+    /// The host's options. Its content root (settings files, web assets) is the working folder, as
+    /// ASP.NET Core has it, unless that folder has no appsettings.json and the program's own folder
+    /// has: a server started from elsewhere (a service manager's default folder, a script in another
+    /// directory) still reads its own settings instead of running silently on defaults. A content
+    /// root given on the command line or in the environment is left to decide.
+    /// </summary>
+    public static WebApplicationOptions HostOptions(string[] args)
+    {
+        static bool Named(string? value) => !string.IsNullOrEmpty(value);
+        var given = args.Any(a => a.TrimStart('-', '/').StartsWith("contentRoot", StringComparison.OrdinalIgnoreCase))
+            || Named(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT")) || Named(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
+        var own = AppContext.BaseDirectory;
+        var elsewhere = !given && !File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) && File.Exists(Path.Combine(own, "appsettings.json"));
+        return new WebApplicationOptions { Args = args, ContentRootPath = elsewhere ? own : null };
+    }
+
     public static void AddInfrastructure(this WebApplicationBuilder builder)
     {
         var services = builder.Services;

@@ -79,6 +79,16 @@ public sealed class DeadlineTests
         var dispatched = await op.MustAsync(id, "register", new { condition = "02" }); // 4 working hours
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 15, 30, 0, China), Due(dispatched)); // 9:00–12:00 (3 h) + 14:30–15:30 (1 h)
 
+        // Nothing is waiting for a decision yet; and an extension comes in halves of the clock's unit.
+        var nothing = await lead.MoveAsync(id, "approve");
+        Assert.Equal(HttpStatusCode.Conflict, nothing.StatusCode);
+        Assert.Contains("没有等待审批", (await nothing.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        foreach (var odd in new[] { 0.0001, 0.25, 1.3 })
+        {
+            var refused = await unit.MoveAsync(id, "extend", new { value = odd, reason = "需要采购配件" });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("value", (await refused.JsonAsync())["field"]!.GetValue<string>());
+        }
         await unit.MustAsync(id, "extend", new { value = 2, reason = "需要采购配件" });
         // The shift leads, who decide it, are told by name; the rest of the centre is not.
         Assert.Single((await (await lead.GetAsync("/api/inbox?unread=true")).JsonAsync()).AsArray(),
@@ -120,6 +130,9 @@ public sealed class DeadlineTests
         time.SetUtcNow(new DateTimeOffset(2026, 3, 4, 10, 0, 0, China).ToUniversalTime()); // two days later
         unit = await app.SignInAsync("department");
         var resumed = await unit.MustAsync(id, "resume");
+        var twice = await unit.MoveAsync(id, "resume");
+        Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+        Assert.Contains("无需恢复", (await twice.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         // 5 h left from Wednesday 10:00: 10:00–12:00 (2 h) + 14:30–17:30 (3 h).
         Assert.Equal(new DateTimeOffset(2026, 3, 4, 17, 30, 0, China), Due(resumed));
         Assert.Equal(1, resumed["work"]!["extensionCount"]!.GetValue<int>());

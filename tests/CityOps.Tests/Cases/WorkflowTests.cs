@@ -510,8 +510,13 @@ public sealed class WorkflowTests
         night.DefaultRequestHeaders.Authorization = new("Bearer", (await login.JsonAsync())["accessToken"]!.GetValue<string>());
 
         var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
-        Assert.Equal(HttpStatusCode.Conflict, (await op.MoveAsync(id, "transfer", new { userId = nightId })).StatusCode); // nobody owns it yet: claim it
+        var unowned = await op.MoveAsync(id, "transfer", new { userId = nightId }); // nobody owns it yet: claim it
+        Assert.Equal(HttpStatusCode.Conflict, unowned.StatusCode);
+        Assert.Contains("尚无人领取", (await unowned.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         await op.MustAsync(id, "claim");
+        var claimedAgain = await night.MoveAsync(id, "claim");
+        Assert.Equal(HttpStatusCode.Conflict, claimedAgain.StatusCode);
+        Assert.Contains("已被领取", (await claimedAgain.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
 
         // Only the centre's operators and shift leads hand over, only to one of them, never to the owner.
         Assert.Equal(HttpStatusCode.Forbidden, (await (await app.SignInAsync("dispatcher")).MoveAsync(id, "transfer", new { userId = nightId })).StatusCode);

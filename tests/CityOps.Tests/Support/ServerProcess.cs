@@ -24,9 +24,10 @@ public sealed class ServerProcess : IAsyncDisposable
     private Process? _process;
     private bool _closed;
 
-    private ServerProcess(string provider, string connection, Dictionary<string, string> settings, int port, string name)
+    private ServerProcess(string provider, string connection, Dictionary<string, string> settings, int port, string name, string? workingDirectory)
     {
         (Provider, Connection, _settings) = (provider, connection, settings);
+        WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
         var folder = Path.Combine(Path.GetTempPath(), "cityops-tests", "logs");
         Directory.CreateDirectory(folder);
@@ -35,6 +36,8 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public string Provider { get; }
+    /// <summary>The folder the process starts in: beside the server's files unless a test says otherwise.</summary>
+    public string WorkingDirectory { get; }
     public string Connection { get; }
     public Uri BaseAddress { get; }
     /// <summary>Every line the server wrote, over all its lives, with a marker line at each start.</summary>
@@ -49,9 +52,10 @@ public sealed class ServerProcess : IAsyncDisposable
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "CityOps.Server.dll");
 
     /// <summary>Starts the server on <paramref name="connection"/> (migrating and seeding it if new) and waits until it is healthy.</summary>
-    public static async Task<ServerProcess> StartAsync(string provider, string connection, Dictionary<string, string>? settings = null, string name = "server")
+    public static async Task<ServerProcess> StartAsync(string provider, string connection, Dictionary<string, string>? settings = null, string name = "server",
+        string? workingDirectory = null)
     {
-        var server = new ServerProcess(provider, connection, settings ?? [], FreePort(), name);
+        var server = new ServerProcess(provider, connection, settings ?? [], FreePort(), name, workingDirectory);
         try
         {
             await server.StartAsync();
@@ -79,7 +83,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = WorkingDirectory,
         };
         psi.ArgumentList.Add(Dll);
         psi.ArgumentList.Add("--urls");

@@ -99,7 +99,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (input.Version is { } v && v != c.Version)
             throw new MoveRefusedException(409, Messages.Format("VersionStale", v, c.Version), Workflow.Allowed(c, user));
         if (!rule.From.Contains(c.State) || !Workflow.Fits(rule, c))
-            throw new MoveRefusedException(409, Workflow.WhyNot(rule, c) is { } why ? Messages.Get(why) : Messages.Format("MoveNotNow", action, Messages.Get("State" + c.State)),
+            throw new MoveRefusedException(409, Workflow.WhyRefused(rule, c) is { } why ? Messages.Get(why) : Messages.Format("MoveNotNow", action, Messages.Get("State" + c.State)),
                 Workflow.Allowed(c, user));
         if (!Workflow.IsParty(rule, c, user))
             throw new MoveRefusedException(403, Messages.Format("MoveNotYours", action), Workflow.Allowed(c, user));

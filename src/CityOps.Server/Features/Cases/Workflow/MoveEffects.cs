@@ -122,7 +122,13 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 break;
             case "extend":
             case "suspend":
-                if (rule.Action == "extend") data["value"] = input.Value ?? throw Missing("value");
+                if (rule.Action == "extend")
+                {
+                    var value = input.Value ?? throw Missing("value");
+                    // Half an hour or half a day at the least, in halves: what a shift lead can weigh and a deadline can show.
+                    if (value * 2 != Math.Floor(value * 2)) throw new MoveRefusedException(400, Messages.Get("ExtendValueStep"), field: "value");
+                    data["value"] = value;
+                }
                 (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) =
                     (rule.Action == "extend" ? PendingRequest.Extension : PendingRequest.Suspension, input.Value, input.Reason, user.Id);
                 // The shift leads decide it: each is told by name (the rest of the centre is not).

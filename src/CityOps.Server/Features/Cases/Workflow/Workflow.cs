@@ -130,6 +130,20 @@ public static class Workflow
         _ => null,
     };
 
+    /// <summary>
+    /// Why a move the state allows is refused now, in plain words (a resource key): <see cref="WhyNot"/>,
+    /// or a condition too plain to list beside every case on a screen (nothing to approve, nothing to
+    /// resume, nobody to transfer from, already claimed) but owed to whoever tries the move.
+    /// </summary>
+    public static string? WhyRefused(MoveRule r, Case c) => !r.From.Contains(c.State) || Fits(r, c) ? null : WhyNot(r, c) ?? r.Action switch
+    {
+        "claim" => "AlreadyClaimed",
+        "transfer" => "TransferUnclaimed",
+        "approve" or "reject" => "NothingPending",
+        "resume" => "NotPaused",
+        _ => null,
+    };
+
     /// <summary>Conditions on the case beyond its state (a pending request, a paused clock …).</summary>
     public static bool Fits(MoveRule r, Case c) => r.Action switch
     {
