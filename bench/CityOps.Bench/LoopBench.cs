@@ -25,6 +25,13 @@ public sealed record LoopRun(
     public bool LatencyGoal => AllMoves.P99 < 50;
 }
 
+/// <summary>A closed loop of signed-in requests that run no query (<c>GET /api/auth/me</c>): what every request of the loop costs before its own work.</summary>
+public sealed record LoopFloor(string Request, int Workers, double Seconds, int Requests, double RequestsPerSecond, Latency Latency, IntakeBench.CpuUse Cpu)
+{
+    /// <summary>Cores of server and load generator per request.</summary>
+    public double HttpCoresPerRequest => (Cpu.Server + Cpu.Bench) / RequestsPerSecond;
+}
+
 /// <summary>What the database and the audit endpoint say about the cases afterwards.</summary>
 public sealed record LoopChecks(
     int CompletedCases, long ClosedInDb, long MinEvents, long MaxEvents, long FewerThanNine, IReadOnlyList<(string Sequence, long Cases)> Sequences,
@@ -35,10 +42,27 @@ public sealed record LoopChecks(
 }
 
 public sealed record LoopResult(
-    string PostgresInfo, string Database, double StartupSeconds, long ServerPeakRss, LoopRun Warmup, LoopRun Closed, LoopRun Target, IReadOnlyList<LoopRun> Ladder,
+    string PostgresInfo, string Database, double StartupSeconds, long ServerPeakRss, LoopRun Warmup, LoopRun Closed, LoopFloor Floor, LoopRun Target, IReadOnlyList<LoopRun> Ladder,
     int LadderStep, int LadderSeconds, LoopChecks Checks, IReadOnlyList<string> ServerProblems, string ServerLog, int PointPool,
     IReadOnlyList<(DateTime At, string What)> Background)
 {
+    /// <summary>Cores of PostgreSQL per case completed in the capacity run: the statements this server sends for a case, and whatever else PostgreSQL did meanwhile.</summary>
+    public double PostgresCoresPerCase => Closed.Cpu.Postgres / Closed.CasesPerSecond;
+
+    /// <summary>Cores of the server per case completed in the capacity run.</summary>
+    public double ServerCoresPerCase => Closed.Cpu.Server / Closed.CasesPerSecond;
+
+    /// <summary>Cores of the load generator per case completed in the capacity run.</summary>
+    public double BenchCoresPerCase => Closed.Cpu.Bench / Closed.CasesPerSecond;
+
+    /// <summary>
+    /// The most cases per second these cores could take if PostgreSQL did for each what it did in the
+    /// capacity run and the server did nothing for each of a case's requests beyond the HTTP floor:
+    /// the cores divided by PostgreSQL's CPU per case plus the floor's server and load-generator CPU
+    /// for every request of a case.
+    /// </summary>
+    public double Ceiling => Environment.ProcessorCount / (PostgresCoresPerCase + LoopBench.Actions.Length * Floor.HttpCoresPerRequest);
+
     public IEnumerable<LoopRun> Runs => new[] { Warmup, Closed, Target }.Concat(Ladder);
 
     /// <summary>"run + seconds" for an instant, or null when it fell between runs.</summary>
@@ -91,6 +115,7 @@ public static class LoopBench
             }, logPath);
             Log.Info($"loop: server healthy after {server.StartupTime.TotalSeconds:0.0} s (migrate + seed)");
             LoopRun warm, closed, target;
+            LoopFloor floor;
             var ladder = new List<LoopRun>();
             var ladderSeconds = Math.Max(5, o.Seconds / 2);
             LoopChecks checks;
@@ -104,6 +129,9 @@ public static class LoopBench
                 Log.Info($"loop: warm-up {Line(warm)}");
                 closed = await driver.ClosedLoopAsync("capacity", o.Workers, o.Seconds, server);
                 Log.Info($"loop: closed loop {Line(closed)}");
+                floor = await driver.FloorAsync(o.Workers, ladderSeconds, server);
+                Log.Info($"loop: HTTP floor (GET /api/auth/me) {floor.RequestsPerSecond:0} requests/s, {floor.HttpCoresPerRequest * 1000:0.000} ms of server and load-generator CPU a request; "
+                         + $"the capacity run used {closed.Cpu.Postgres / closed.CasesPerSecond * 1000:0.0} ms of PostgreSQL CPU a case");
                 target = await driver.OpenLoopAsync("target rate", o.LoopRate, o.Seconds, server);
                 Log.Info($"loop: {o.LoopRate}/s {Line(target)}");
                 if (!(target.Sustained && target.LatencyGoal))
@@ -133,7 +161,7 @@ public static class LoopBench
             }
             var problems = server.Problems();
             if (problems.Count > 0) Log.Info($"loop: the server logged {problems.Count} warnings/errors; first: {problems[0]}");
-            return new LoopResult(pgInfo, database, server.StartupTime.TotalSeconds, rss, warm, closed, target, ladder, LadderStep, ladderSeconds, checks, problems, logPath, points.Lon.Length, background);
+            return new LoopResult(pgInfo, database, server.StartupTime.TotalSeconds, rss, warm, closed, floor, target, ladder, LadderStep, ladderSeconds, checks, problems, logPath, points.Lon.Length, background);
         }
         finally
         {
@@ -422,6 +450,35 @@ public static class LoopBench
             at += marker.Length;
             var end = body.IndexOf('"', at);
             return end > at && long.TryParse(body.AsSpan(at, end - at), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1;
+        }
+
+        /// <summary>
+        /// Closed loop of <c>GET /api/auth/me</c> as operator@: signed in, answered from the token, no
+        /// query. What it costs the server and this process is what every request of a case pays
+        /// before its own work.
+        /// </summary>
+        public async Task<LoopFloor> FloorAsync(int workers, int seconds, ServerProcess server)
+        {
+            var probe = IntakeBench.Probe.Start(server);
+            var t0 = Stopwatch.GetTimestamp();
+            var end = t0 + seconds * Stopwatch.Frequency;
+            var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+            {
+                var samples = new List<(double Ms, string Outcome)>(4096);
+                while (Stopwatch.GetTimestamp() < end)
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/auth/me", UriKind.Relative));
+                    request.Headers.Authorization = _operator;
+                    var (outcome, _, s, e) = await SendAsync(request);
+                    samples.Add(((e - s) * 1000.0 / Stopwatch.Frequency, outcome));
+                }
+                return samples;
+            })).ToArray();
+            var all = (await Task.WhenAll(tasks)).SelectMany(x => x).ToList();
+            var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            var cpu = await probe.StopAsync(elapsed);
+            if (all.Any(x => x.Outcome != "200")) throw new BenchException($"GET /api/auth/me: expected 200 only, saw {string.Join(", ", all.Select(x => x.Outcome).Distinct().Take(3))}");
+            return new LoopFloor("GET /api/auth/me", workers, elapsed, all.Count, all.Count / elapsed, Latency.From(all.Select(x => x.Ms)), cpu);
         }
 
         /// <summary>Closed loop: each worker starts its next case when its last one is done.</summary>

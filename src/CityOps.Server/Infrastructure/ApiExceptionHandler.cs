@@ -16,13 +16,15 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
     {
         // A query or route value the framework could not read as its type (page=abc, unit=2&unit=3):
         // the client is told which parameter, as a validation error names its field; not the type.
-        var parameter = exception is BadHttpRequestException { InnerException: null } b && Unbound().Match(b.Message) is { Success: true } m ? m.Groups["name"].Value : null;
+        var parameter = exception is BadHttpRequestException { InnerException: null } b && Unbound().Match(b.Message) is { Success: true } m ? m.Groups["name"].Value
+            // A JSON body whose value cannot be read as its field's type ({"value":"abc"}): that field.
+            : exception is BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { } jsonPath } } ? FieldOf(jsonPath) : null;
         var (status, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: 413 } => (413, Messages.Get("BodyTooLarge")),
             // The framework's own wording names parameters and types of this code: the client gets where its JSON broke, if it did.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: var path, LineNumber: var line, BytePositionInLine: var at } } bad
-                => (bad.StatusCode, $"{Messages.Get("MalformedRequest")} {Messages.Format("JsonBrokenAt", path ?? "$", (line ?? 0) + 1, (at ?? 0) + 1)}"),
+                => (bad.StatusCode, Messages.Join(Messages.Get("MalformedRequest"), Messages.Format("JsonBrokenAt", path ?? "$", (line ?? 0) + 1, (at ?? 0) + 1))),
             BadHttpRequestException bad when parameter is not null => (bad.StatusCode, Messages.Format("ParameterUnreadable", parameter)),
             BadHttpRequestException bad => (bad.StatusCode, Messages.Get("MalformedRequest")),
             InvalidDataException => (400, Messages.Get("MalformedRequest")),
@@ -67,9 +69,22 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
             ProblemDetails = { Status = status, Detail = detail, Title = Messages.Get(status >= 500 ? "InternalErrorTitle" : "RequestRejected") },
         };
         if (parameter is not null && status == 400)
+        {
             context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [parameter] = [detail] };
+            context.ProblemDetails.Extensions["field"] = parameter;
+        }
         return await problems.TryWriteAsync(context);
     }
+
+    /// <summary>The field a JSON path names, as a client wrote it: <c>$.value</c> → value, <c>$.attachments[3]</c> → attachments, <c>$.location.lat</c> → location.lat; none for the body as a whole.</summary>
+    internal static string? FieldOf(string path)
+    {
+        var field = JsonIndex().Replace(path, "").TrimStart('$').TrimStart('.');
+        return field.Length == 0 ? null : field;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[\d+\]", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex JsonIndex();
 
     // The framework's wording (RequestDelegateFactory): Failed to bind parameter "int page" from "abc".
     // and Required parameter "int page" was not provided from query string.

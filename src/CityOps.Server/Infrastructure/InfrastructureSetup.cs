@@ -15,6 +15,16 @@ public static class InfrastructureSetup
 {
     public static readonly CultureInfo[] SupportedCultures = [new("zh-CN"), new("en")];
 
+    private const string ValidationTitle = "One or more validation errors occurred.";
+
+    /// <summary>The titles ASP.NET Core gives a ProblemDetails by its status (ProblemDetailsDefaults), and a validation problem's.</summary>
+    private static readonly HashSet<string> FrameworkTitles = new(StringComparer.Ordinal)
+    {
+        "Bad Request", "Unauthorized", "Forbidden", "Not Found", "Method Not Allowed", "Not Acceptable", "Request Timeout", "Conflict", "Gone",
+        "Precondition Failed", "Payload Too Large", "Content Too Large", "Unsupported Media Type", "Unprocessable Entity", "Unprocessable Content",
+        "Too Many Requests", "Upgrade Required", "An error occurred while processing your request.", "Service Unavailable", ValidationTitle,
+    };
+
     /// <summary>
     /// The host's options. Its content root (settings files, web assets) is the working folder, as
     /// ASP.NET Core has it, unless that folder has no appsettings.json and the program's own folder
@@ -58,6 +68,9 @@ public static class InfrastructureSetup
                 415 => Messages.Get("BodyTypeUnsupported"),
                 _ => null,
             };
+            // The framework's English titles ("Not Found", "Conflict", "One or more validation errors occurred.") in the request's language.
+            if (ctx.ProblemDetails.Title is { } title && FrameworkTitles.Contains(title))
+                ctx.ProblemDetails.Title = (title == ValidationTitle ? Messages.Find("ProblemTitleValidation") : Messages.Find($"ProblemTitle{ctx.ProblemDetails.Status}")) ?? title;
         });
         // After the default writer: a client that accepts no JSON (Accept: application/xml) still gets the ProblemDetails.
         services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>();

@@ -15,6 +15,9 @@ public static class Messages
     public static string Get(string key) =>
         Resources.GetString(key, CultureInfo.CurrentUICulture) ?? key;
 
+    /// <summary>The text of a key in the request's language, or null where there is none.</summary>
+    public static string? Find(string key) => Resources.GetString(key, CultureInfo.CurrentUICulture);
+
     public static string Format(string key, params object?[] args) =>
         string.Format(CultureInfo.CurrentCulture, Get(key), args);
 
@@ -28,6 +31,13 @@ public static class Messages
     private static readonly CultureInfo Platform = CultureInfo.GetCultureInfo("zh-CN");
 
     public static bool IsChinese => CultureInfo.CurrentUICulture.Name.StartsWith("zh", StringComparison.Ordinal);
+
+    /// <summary>Two sentences as one text: after a full-width stop no space (Chinese), else one.</summary>
+    public static string Join(string first, string second) =>
+        first.EndsWith('。') || first.EndsWith('！') || first.EndsWith('？') ? first + second : first + " " + second;
+
+    /// <summary>A move's name in the reader's language (批准 / Approve), or its code where it has none.</summary>
+    public static string Action(string action) => Resources.GetString("Ui_Action_" + action, CultureInfo.CurrentUICulture) ?? action;
 
     /// <summary>Picks the Chinese or English variant of a bilingual reference-data name.</summary>
     public static string Pick(string zh, string? en) => IsChinese || string.IsNullOrEmpty(en) ? zh : en;

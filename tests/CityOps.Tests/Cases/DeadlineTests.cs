@@ -164,7 +164,9 @@ public sealed class DeadlineTests
         var overdue = history.Where(e => e!["action"]!.GetValue<string>() == "overdue").Select(e => e!["reason"]!.GetValue<string>()).ToArray();
         Assert.Equal(["handle", "dispatch"], overdue);
         using var scope = app.Services.CreateScope();
-        Assert.Equal(2, await scope.ServiceProvider.GetRequiredService<CityOpsDb>().SupervisionOrders.CountAsync(o => o.CaseId == id && o.Automatic));
+        var orders = await scope.ServiceProvider.GetRequiredService<CityOpsDb>().SupervisionOrders.Where(o => o.CaseId == id && o.Automatic).ToListAsync();
+        // Each order names the limit that ran out.
+        Assert.Equal(["超过处置时限", "超过派遣时限"], orders.OrderBy(o => o.Id).Select(o => o.Reason).ToArray());
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CityOps.Server.Features.Cases.Workflow;
 using CityOps.Tests.Support;
@@ -18,7 +19,13 @@ public sealed class PublicTextTests
     [InlineData("身份证 350203199001011002 的业主已确认", true)]
     [InlineData("身份证35020319900101123x", true)]
     [InlineData("身份证 350203 19900101 1002", true)]
+    [InlineData("联系 138.0013.8000", true)]
+    [InlineData("当事人电话 138\u30000013\u30008000", true)] // ideographic spaces
+    [InlineData("当事人电话 (138)0013-8000", true)]
+    [InlineData("当事人电话 138–0013–8000", true)] // en dashes
+    [InlineData("电话 1 3 8 0 0 1 3 8 0 0 0", true)]
     [InlineData("编号 350203199001011003", false)] // wrong check character: not an identity number
+    [InlineData("2026.11.27 13:00 验收，第 1 至 13 号路灯", false)]
     [InlineData("工单号 202611271234567890", false)] // 18 digits without a birth date
     [InlineData("请拨打 12345 或 0592-5555555 咨询", false)]
     [InlineData("工单号 202611271234567 已归档", false)]
@@ -27,6 +34,40 @@ public sealed class PublicTextTests
     [InlineData("", false)]
     public void Mobile_and_identity_numbers_are_found_and_service_numbers_are_not(string text, bool found) =>
         Assert.Equal(found, PublicText.HasPersonalData(text));
+
+    [Theory]
+    [InlineData("井盖松动，来电人电话13912345679", "井盖松动，来电人电话139****5679")]
+    [InlineData("联系 139.1234.5679 或 +86 139 1234 5679", "联系 139****5679 或 +86 139****5679")]
+    [InlineData("业主身份证 350203199001011002 已确认", "业主身份证 350***********1002 已确认")]
+    [InlineData("请拨打 12345 或 0592-5555555 咨询", "请拨打 12345 或 0592-5555555 咨询")]
+    public void Numbers_in_a_text_are_masked_and_the_rest_kept(string text, string masked) =>
+        Assert.Equal(masked, PublicText.Masked(text));
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_phone_number_typed_into_a_description_is_masked_for_the_public_and_for_staff_who_see_no_personal_data(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var leader = await app.SignInAsync("leader");
+        var at = Api.PointIn("350203");
+        var created = await op.PostAsJsonAsync("/api/reports", new
+        {
+            channel = "hotline12345", category = "C0106", description = "井盖松动，来电人电话13912345679",
+            location = new { lat = at.Lat, lon = at.Lon, coordinateSystem = "WGS84" },
+            reporter = new { name = "赵六", phone = "13912345679" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.JsonAsync())["caseId"]!.GetValue<long>();
+
+        var request = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json"))![0]!;
+        Assert.Equal("井盖松动，来电人电话139****5679", request["description"]!.GetValue<string>());
+        Assert.DoesNotContain("13912345679", await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.xml"), StringComparison.Ordinal);
+        var seen = await (await leader.GetAsync($"/api/cases/{id}")).JsonAsync();
+        Assert.Equal("井盖松动，来电人电话139****5679", seen["description"]!.GetValue<string>());
+        Assert.DoesNotContain("13912345679", (await leader.GetStringAsync($"/api/cases?pageSize=500")), StringComparison.Ordinal);
+        // Those who call citizens back see it as it was said.
+        Assert.Equal("井盖松动，来电人电话13912345679", (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["description"]!.GetValue<string>());
+    }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
     public async Task A_void_reason_or_closing_statement_with_a_phone_number_is_refused_and_nothing_changes(string db)

@@ -486,11 +486,67 @@ public sealed class WorkflowTests
         var request = JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{repeat}.json"))![0]!;
         Assert.Equal("closed", request["status"]!.GetValue<string>());
         Assert.Contains(original.ToString(System.Globalization.CultureInfo.InvariantCulture), request["status_notes"]!.GetValue<string>(), StringComparison.Ordinal);
+        // The public record's void note points there too, in the reader's language.
+        string VoidNote(string json) => JsonNode.Parse(json)![0]!["notes"]!.AsArray().Single(n => n!["type"]!.GetValue<string>() == "void")!["description"]!.GetValue<string>();
+        Assert.Equal($"与案件 {original} 重复，已并入该案件办理。同一处井盖", VoidNote(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{repeat}.json?extensions=true")));
+        Assert.Equal($"A repeat of case {original}, which handles it. 同一处井盖", VoidNote(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{repeat}.json?extensions=true&culture=en")));
         var voidEvent = (await (await op.GetAsync($"/api/cases/{repeat}/history")).JsonAsync()).AsArray().Single(e => e!["action"]!.GetValue<string>() == "void")!;
         Assert.Contains($"\"duplicateOf\":{original}", voidEvent["data"]!.GetValue<string>(), StringComparison.Ordinal);
         // Whoever answers for the original now (the division handling it) hears of the repeat.
         Assert.Contains((await (await (await app.SignInAsync("department")).GetAsync("/api/inbox")).JsonAsync()).AsArray(),
             n => n!["caseId"]?.GetValue<long>() == original && n["kind"]!.GetValue<string>() == "duplicate");
+    }
+
+    [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
+    public async Task A_refusal_names_the_field_and_the_moves_still_open_in_the_readers_language_and_changes_nothing(string db)
+    {
+        var app = await CityOpsApp.Shared(db);
+        var op = await app.SignInAsync("operator");
+        var unit = await app.SignInAsync("department");
+        var lead = await app.SignInAsync("shiftlead");
+        var id = await app.CreateClient().ReportAsync(Category, Api.PointIn(Siming));
+        await op.MustAsync(id, "register", new { condition = "02" }); // auto-dispatched to the unit
+
+        // Input refused (400): the field, and what the caller may still do, the same move with a reason among it.
+        var noReason = await unit.MoveAsync(id, "return", new { });
+        Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
+        var body = await noReason.JsonAsync();
+        Assert.Equal("reason", body["field"]!.GetValue<string>());
+        Assert.Contains("return", body["allowedActions"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal("操作被拒绝", body["title"]!.GetValue<string>());
+
+        // A JSON value of the wrong type names its field; the sentences join as Chinese does.
+        var wrongType = await unit.MoveAsync(id, "extend", new { reason = "需要采购配件", value = "两天" });
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        body = await wrongType.JsonAsync();
+        Assert.Equal("value", body["field"]!.GetValue<string>());
+        Assert.True(body["errors"]!["value"] is JsonArray);
+        Assert.DoesNotContain("。 ", body["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // A move refused to a role names it in words; the framework's own refusals get titles in the reader's language.
+        var notYours = await unit.MoveAsync(id, "approve");
+        Assert.Equal(HttpStatusCode.Forbidden, notYours.StatusCode);
+        Assert.Contains("“批准”", (await notYours.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("未找到", (await (await op.GetAsync("/api/no-such-thing")).JsonAsync())["title"]!.GetValue<string>());
+        using (var english = new HttpRequestMessage(HttpMethod.Get, "/api/no-such-thing"))
+        {
+            english.Headers.AcceptLanguage.ParseAdd("en");
+            Assert.Equal("Not found", (await (await op.SendAsync(english)).JsonAsync())["title"]!.GetValue<string>());
+        }
+
+        // Too many files: the limit of a move, not of a report.
+        var photos = await unit.MoveAsync(id, "assign", new { userId = await unit.MyIdAsync(), attachments = Enumerable.Range(0, 21).Select(i => i.ToString("x64")).ToArray() });
+        Assert.Equal(HttpStatusCode.BadRequest, photos.StatusCode);
+        Assert.Contains("20", (await photos.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // A suspension has no length: a value sent with it is not kept, as an approval's is not read.
+        await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认", value = -5 });
+        Assert.Null((await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["work"]!["pendingValue"]);
+        var approved = await lead.MustAsync(id, "approve", new { value = -1 });
+        Assert.True(approved["deadline"]!["paused"]!.GetValue<bool>());
+
+        var history = (await (await op.GetAsync($"/api/cases/{id}/history")).JsonAsync()).AsArray();
+        Assert.Equal(["report", "register", "dispatch", "suspend", "approve"], history.Select(e => e!["action"]!.GetValue<string>()).ToArray());
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

@@ -73,7 +73,7 @@ public static class CaseEndpoints
         if (supervised is not null) q = q.SupervisedTo(db, user, supervised.Value);
         var total = await q.CountAsync(ct);
         var rows = await Pages.CaseQueues.Sorted(q, sort).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        return TypedResults.Ok(new Paged<CaseViews.CaseSummary>(rows.Select(c => CaseViews.Summary(c, r, clocks, clock.GetUtcNow())).ToList(), total, page, pageSize));
+        return TypedResults.Ok(new Paged<CaseViews.CaseSummary>(rows.Select(c => CaseViews.Summary(c, r, clocks, clock.GetUtcNow(), user.SeesPersonalData)).ToList(), total, page, pageSize));
     }
 
     private static async Task<Results<Ok<CaseViews.CaseDetail>, NotFound>> GetAsync(long id, HttpContext http, CityOpsDb db, ReferenceDataCache cache, Workflow.Clocks clocks, TimeProvider clock, CancellationToken ct)

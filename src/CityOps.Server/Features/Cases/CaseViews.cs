@@ -113,11 +113,15 @@ public static class CaseViews
         return row is not null && CanSee(u, row.State, row.AssignedUnitId, row.CommunityId, row.SubdistrictId, row.DistrictId);
     }
 
+    /// <summary>A description as its reader may see it: mobile and identity numbers typed into it masked for those who see no personal data.</summary>
+    public static string Described(string description, bool personal) => personal ? description : Workflow.PublicText.Masked(description) ?? "";
+
     /// <summary>The command centre, leaders and administrators see every case.</summary>
     public static bool SeesEveryCase(CurrentUser u) => u.IsAnyOf([Roles.Operator, Roles.Dispatcher, Roles.ShiftLead, Roles.Leader, Roles.Admin]);
 
-    public static CaseSummary Summary(Case c, ReferenceData r, Workflow.Clocks clocks, DateTimeOffset now) => new(
-        c.Id, c.State, r.Categories[c.CategoryId].ServiceCode, Name(r, c.CategoryId), r.Channels[c.ChannelId].Code, c.Description,
+    /// <summary>A case in a list; <paramref name="personal"/>: whether its reader sees personal data (else numbers in the description are masked).</summary>
+    public static CaseSummary Summary(Case c, ReferenceData r, Workflow.Clocks clocks, DateTimeOffset now, bool personal) => new(
+        c.Id, c.State, r.Categories[c.CategoryId].ServiceCode, Name(r, c.CategoryId), r.Channels[c.ChannelId].Code, Described(c.Description, personal),
         PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt, clocks.View(c.Clock, now));
 
     public static async Task<CaseDetail?> DetailAsync(CityOpsDb db, ReferenceData r, long id, CurrentUser user, Workflow.Clocks clocks, DateTimeOffset now, CancellationToken ct)
@@ -130,11 +134,11 @@ public static class CaseViews
         var seePersonal = user.SeesPersonalData;
         return new CaseDetail(
             c.Id, c.State, category.ServiceCode, Name(r, c.CategoryId), condition is null ? null : Messages.Pick(condition.DescriptionZh, condition.DescriptionEn),
-            r.Channels[c.ChannelId].Code, c.Description, PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt, c.StatusNotes,
+            r.Channels[c.ChannelId].Code, Described(c.Description, seePersonal), PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt, c.StatusNotes,
             c.Photos.OrderBy(p => p.Id).Select(p => p.Url).ToList(),
             c.Reports.OrderBy(x => x.Id).Select(x => new Reporter(x.Id, r.Channels[x.ChannelId].Code,
                 seePersonal ? x.ReporterName : Mask.Name(x.ReporterName), seePersonal ? x.ReporterPhone : Mask.Phone(x.ReporterPhone),
-                seePersonal ? x.ReporterEmail : Mask.Email(x.ReporterEmail), x.ReceivedAt, x.MergedIntoExisting, x.Description)).ToList(),
+                seePersonal ? x.ReporterEmail : Mask.Email(x.ReporterEmail), x.ReceivedAt, x.MergedIntoExisting, Described(x.Description, seePersonal))).ToList(),
             c.Events.OrderBy(e => e.Seq).Select(Row).ToList(),
             c.Version, clocks.View(c.Clock, now), WorkOf(c), Workflow.Workflow.Allowed(c, user), Workflow.Workflow.Held(c, user));
     }

@@ -9,6 +9,8 @@ namespace CityOps.Server.Features.Intake;
 public static partial class IntakeValidator
 {
     public const int MaxDescription = 4000;
+    /// <summary>The most photo links one report may carry.</summary>
+    public const int MaxMediaUrls = 10;
 
     public static List<IntakeError> Validate(IntakeRequest r, ReferenceData reference, out Category? category)
     {
@@ -40,8 +42,8 @@ public static partial class IntakeValidator
             errors.Add(new("phone", Messages.Get("PhoneInvalid")));
         if (!string.IsNullOrEmpty(r.ReporterEmail) && !EmailPattern().IsMatch(r.ReporterEmail))
             errors.Add(new("email", Messages.Get("EmailInvalid")));
-        if (r.MediaUrls.Count > 10)
-            errors.Add(new("media_url", Messages.Get("TooManyPhotos")));
+        if (r.MediaUrls.Count > MaxMediaUrls)
+            errors.Add(new("media_url", Messages.Format("TooManyPhotos", MaxMediaUrls)));
         foreach (var url in r.MediaUrls)
             if (url is null || url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttps && u.Scheme != Uri.UriSchemeHttp))
                 errors.Add(new("media_url", Messages.Get("MediaUrlInvalid")));

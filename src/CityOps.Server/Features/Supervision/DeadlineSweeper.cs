@@ -121,7 +121,7 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
         });
         var notifier = services.GetRequiredService<Notifier>();
         var reference = await services.GetRequiredService<ReferenceDataCache>().GetAsync(ct);
-        if (overdue) notifier.Supervise(c, reference, $"overdue:{c.Id}:{c.Clock.Number}", automatic: true, null, Messages.Get("OverdueReason"), now);
+        if (overdue) notifier.Supervise(c, reference, $"overdue:{c.Id}:{c.Clock.Number}", automatic: true, null, Messages.Format("OverdueReason", Messages.Get("Ui_Step_" + c.Clock.Step)), now);
         else notifier.Warn(c, reference);
         notifier.Outbox(c, e, now);
         try

@@ -79,7 +79,7 @@ public static class CaseQueues
         }
         var total = await q.CountAsync(ct);
         var rows = await Sorted(q, f.Sort).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        return new Page(counts, total, rows.Select(c => CaseViews.Summary(c, r, clocks, now)).ToList(), error);
+        return new Page(counts, total, rows.Select(c => CaseViews.Summary(c, r, clocks, now, user.SeesPersonalData)).ToList(), error);
     }
 
     /// <summary>The orders a case list can have: <c>new</c> (newest first) and <c>due</c> (the nearest deadline first, cases without one last).</summary>

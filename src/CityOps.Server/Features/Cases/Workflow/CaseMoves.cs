@@ -15,6 +15,9 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
 {
     public sealed record Result(Case Case, bool Replayed);
 
+    /// <summary>The most files one move may cite.</summary>
+    public const int MaxAttachments = 20;
+
     private static readonly CompiledQuery<Func<CityOpsDb, long, CancellationToken, Task<Case?>>> Tracked = new(() =>
         EF.CompileAsyncQuery((CityOpsDb db, long id, CancellationToken ct) => db.Cases.FirstOrDefault(x => x.Id == id)));
 
@@ -33,7 +36,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     {
         var rule = Workflow.Find(action) ?? throw new MoveRefusedException(404, Messages.Format("MoveUnknown", action));
         // A role that may never make this move is refused before anything about the case is looked at or told.
-        if (!user.IsAnyOf(rule.Roles)) throw new MoveRefusedException(403, Messages.Format("MoveNotYours", action), []);
+        if (!user.IsAnyOf(rule.Roles)) throw new MoveRefusedException(403, Messages.Format("MoveNotYours", Messages.Action(rule.Action)), []);
         var keyErrors = new List<Intake.IntakeError>();
         Intake.IntakeValidator.Text(keyErrors, "Idempotency-Key", idempotencyKey, 128);
         if (keyErrors.Count > 0) throw new MoveRefusedException(400, keyErrors[0].Message, field: keyErrors[0].Field);
@@ -57,7 +60,17 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         try
         {
             var checkedVersion = c.Version;
-            await ApplyAsync(c, rule, action, input, user, key, fingerprint, ct);
+            // What the caller may do now, told with a refusal of their input (as a refusal of the move tells it):
+            // taken before the move starts to change the case.
+            var allowed = Workflow.Allowed(c, user);
+            try
+            {
+                await ApplyAsync(c, rule, action, input, user, key, fingerprint, ct);
+            }
+            catch (MoveRefusedException refused) when (refused.Status == 400 && refused.Allowed.Count == 0)
+            {
+                throw new MoveRefusedException(400, refused.Message, allowed, refused.Field);
+            }
             if (statement is null) await db.SaveChangesAsync(ct);
             else await statement.SaveAsync(db, c, checkedVersion, ct);
         }
@@ -99,13 +112,13 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         if (input.Version is { } v && v != c.Version)
             throw new MoveRefusedException(409, Messages.Format("VersionStale", v, c.Version), Workflow.Allowed(c, user));
         if (!rule.From.Contains(c.State) || !Workflow.Fits(rule, c))
-            throw new MoveRefusedException(409, Workflow.WhyRefused(rule, c) is { } why ? Messages.Get(why) : Messages.Format("MoveNotNow", action, Messages.Get("State" + c.State)),
+            throw new MoveRefusedException(409, Workflow.WhyRefused(rule, c) is { } why ? Messages.Get(why) : Messages.Format("MoveNotNow", Messages.Action(rule.Action), Messages.Get("State" + c.State)),
                 Workflow.Allowed(c, user));
         if (!Workflow.IsParty(rule, c, user))
-            throw new MoveRefusedException(403, Messages.Format("MoveNotYours", action), Workflow.Allowed(c, user));
+            throw new MoveRefusedException(403, Messages.Format("MoveNotYours", Messages.Action(rule.Action)), Workflow.Allowed(c, user));
         if (rule.ReasonRequired && string.IsNullOrWhiteSpace(input.Reason))
             throw new MoveRefusedException(400, Messages.Get("ReasonRequired"), field: "reason");
-        CheckText(input);
+        CheckText(rule, input);
         CheckPublicText(rule, input);
         var attachments = await CheckAttachmentsAsync(c.Id, input.Attachments, user, ct);
 
@@ -147,13 +160,14 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         data["onTime"] = withinLimitBefore;
     }
 
-    private static void CheckText(MoveInput input)
+    private static void CheckText(MoveRule rule, MoveInput input)
     {
         var errors = new List<Intake.IntakeError>();
         Intake.IntakeValidator.Text(errors, "reason", input.Reason, 2000);
         Intake.IntakeValidator.Text(errors, "notes", input.Notes, 4000);
         if (errors.Count > 0) throw new MoveRefusedException(400, errors[0].Message, field: errors[0].Field);
-        if (input.Value is { } value && (!double.IsFinite(value) || value <= 0 || value > 1000))
+        // Only an extension reads a value; any other move ignores one, as it ignores fields it has no use for.
+        if (rule.Action == "extend" && input.Value is { } value && (!double.IsFinite(value) || value <= 0 || value > 1000))
             throw new MoveRefusedException(400, Messages.Get("ValueInvalid"), field: "value");
         if (input.Lat is { } lat && input.Lon is { } lon && (!double.IsFinite(lat) || !double.IsFinite(lon)))
             throw new MoveRefusedException(400, Messages.Get("CoordinatesInvalid"), field: "lat");
@@ -182,7 +196,7 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
     {
         if (hashes is null || hashes.Count == 0) return [];
         if (hashes.Any(h => h is null || h.Length != 64)) throw new MoveRefusedException(400, Messages.Get("AttachmentUnknown"), field: "attachments");
-        if (hashes.Count > 20) throw new MoveRefusedException(400, Messages.Get("TooManyPhotos"), field: "attachments");
+        if (hashes.Count > MaxAttachments) throw new MoveRefusedException(400, Messages.Format("TooManyPhotos", MaxAttachments), field: "attachments");
         var wanted = hashes.Select(h => h.Trim().ToLowerInvariant()).Distinct().ToList();
         var everything = CaseViews.SeesEveryCase(user);
         var found = new Dictionary<string, bool>(StringComparer.Ordinal);

@@ -130,7 +130,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                     data["value"] = value;
                 }
                 (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) =
-                    (rule.Action == "extend" ? PendingRequest.Extension : PendingRequest.Suspension, input.Value, input.Reason, user.Id);
+                    rule.Action == "extend" ? (PendingRequest.Extension, input.Value, input.Reason, user.Id) : (PendingRequest.Suspension, null, input.Reason, user.Id);
                 // The shift leads decide it: each is told by name (the rest of the centre is not).
                 foreach (var lead in await ShiftLeadsAsync(ct))
                     notifier.ToUser(lead, c, "request", Messages.Format(rule.Action == "extend" ? "NoticeExtensionRequested" : "NoticeSuspensionRequested", c.Id));

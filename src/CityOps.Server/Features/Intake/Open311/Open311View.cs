@@ -2,12 +2,13 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using CityOps.Server.Data;
 using CityOps.Server.Features.Cases;
+using CityOps.Server.Features.Cases.Workflow;
 using CityOps.Server.Features.Routing;
 using CityOps.Server.Infrastructure;
 
 namespace CityOps.Server.Features.Intake.Open311;
 
-/// <summary>A case as the public sees it through Open311: no reporter data, ever.</summary>
+/// <summary>A case as the public sees it through Open311: no reporter data, ever, and no mobile or identity number typed into its text.</summary>
 public static class Open311View
 {
     public static JsonObject Request(Case c, ReferenceData reference, TimeZoneInfo zone, bool extensions, ILookup<long, CaseEvent>? notes)
@@ -22,7 +23,7 @@ public static class Open311View
             ["status_notes"] = c.StatusNotes,
             ["service_name"] = Messages.Pick(category.NameZh, category.NameEn),
             ["service_code"] = category.ServiceCode,
-            ["description"] = c.Description,
+            ["description"] = PublicText.Masked(c.Description),
             ["agency_responsible"] = unit,
             ["service_notice"] = c.RoutingReason == RoutingReason.NeedsLocation ? Messages.Get("Open311NeedsLocation") : RoutingText.Label(c.RoutingReason),
             ["requested_datetime"] = Open311Format.Time(c.ReportedAt, zone),
@@ -71,9 +72,18 @@ public static class Open311View
     /// </summary>
     public static string? PublicDescription(CaseEvent e) => e.Action switch
     {
-        "void" or "report" or "merge" => e.Reason,
+        // A report voided as a repeat points the citizen to the case that handles it, as its status notes do.
+        "void" when DuplicateOf(e) is { } original => PublicText.Masked(Messages.Format("VoidedAsDuplicate", original, e.Reason?.Trim())),
+        "void" or "report" or "merge" => PublicText.Masked(e.Reason),
         "rework" => Messages.Get("PublicRework"),
         "callback" => Messages.Get("CallbackReopened"),
         _ => e.ActorId == "system" ? e.Reason : null,
     };
+
+    private static long? DuplicateOf(CaseEvent e)
+    {
+        if (e.Data is null || !e.Data.Contains("\"duplicateOf\"", StringComparison.Ordinal)) return null;
+        using var doc = System.Text.Json.JsonDocument.Parse(e.Data);
+        return doc.RootElement.TryGetProperty("duplicateOf", out var v) && v.TryGetInt64(out var id) ? id : null;
+    }
 }
