@@ -211,6 +211,8 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
         e.Property(x => x.UserId).HasMaxLength(64);
         e.Property(x => x.Kind).HasMaxLength(32);
         e.Property(x => x.Text).HasMaxLength(1000);
+        e.Property(x => x.MessageKey).HasMaxLength(64);
+        e.Property(x => x.MessageArgs).HasMaxLength(200);
         e.HasIndex(x => new { x.UserId, x.CreatedAt });
         e.HasIndex(x => new { x.UnitId, x.CreatedAt });
     }

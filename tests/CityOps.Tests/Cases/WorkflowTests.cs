@@ -540,7 +540,12 @@ public sealed class WorkflowTests
         Assert.Contains("20", (await photos.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
 
         // A suspension has no length: a value sent with it is not kept, as an approval's is not read.
+        // Asked for in English, it reaches the shift lead in the lead's own language.
+        unit.DefaultRequestHeaders.AcceptLanguage.ParseAdd("en");
         await unit.MustAsync(id, "suspend", new { reason = "等待产权单位确认", value = -5 });
+        string Notice(JsonNode inbox) => inbox.AsArray().Single(n => n!["caseId"]?.GetValue<long>() == id && n["kind"]!.GetValue<string>() == "request")!["text"]!.GetValue<string>();
+        Assert.Equal($"案件 {id} 的处置单位申请挂账，请审批。", Notice(await (await lead.GetAsync("/api/inbox")).JsonAsync()));
+        Assert.Equal($"The unit handling case {id} asks to suspend it: please decide.", Notice(await (await lead.GetAsync("/api/inbox?culture=en")).JsonAsync()));
         Assert.Null((await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["work"]!["pendingValue"]);
         var approved = await lead.MustAsync(id, "approve", new { value = -1 });
         Assert.True(approved["deadline"]!["paused"]!.GetValue<bool>());

@@ -7,6 +7,7 @@ using CityOps.Server.Features.Cases;
 using CityOps.Server.Features.Categories;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Supervision;
 using CityOps.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -145,7 +146,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             CaseChain.Append(existing, NewEvent(actor, now, "merge", existing.State, existing.State, existing.AssignedUnitId,
                 Messages.Get("EventMergedReport"), new { channel = actor.Channel.Code, distanceLimit = options.Value.DuplicateRadiusMeters }));
             if (Urges(existing))
-                notifier.ToAnswering(existing, reference, "repeat", Messages.FormatForStaff("NoticeRepeatReports", existing.Id, existing.ReportCount), now);
+                notifier.ToAnswering(existing, reference, "repeat", NoticeText.Of("NoticeRepeatReports", existing.Id, existing.ReportCount), now);
             await db.SaveChangesAsync(ct);
             signals.Raise();
             return new IntakeResult(IntakeOutcome.Merged, existing, report);

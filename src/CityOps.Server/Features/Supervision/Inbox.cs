@@ -44,11 +44,14 @@ public static class Inbox
     /// The latest notices, newest first; only the unread of them when asked. The inbox is always the
     /// latest <see cref="Window"/>: its unread list, its count and "mark all read" cover the same notices.
     /// </summary>
-    public static Task<List<Notice>> ListAsync(CityOpsDb db, CurrentUser u, bool unreadOnly, CancellationToken ct)
+    public static async Task<List<Notice>> ListAsync(CityOpsDb db, CurrentUser u, bool unreadOnly, CancellationToken ct)
     {
         var q = For(db, u).OrderByDescending(x => x.N.Id).Take(Window);
         if (unreadOnly) q = q.Where(x => !x.Read);
-        return q.OrderByDescending(x => x.N.Id).Select(x => new Notice(x.N.Id, x.N.Kind, x.N.Text, x.N.CaseId, x.N.CreatedAt, x.Read)).ToListAsync(ct);
+        var rows = await q.OrderByDescending(x => x.N.Id)
+            .Select(x => new { x.N.Id, x.N.Kind, x.N.Text, x.N.MessageKey, x.N.MessageArgs, x.N.CaseId, x.N.CreatedAt, x.Read }).ToListAsync(ct);
+        // In the reader's language, whoever's move wrote it.
+        return rows.ConvertAll(x => new Notice(x.Id, x.Kind, NoticeText.Read(x.MessageKey, x.MessageArgs, x.Text), x.CaseId, x.CreatedAt, x.Read));
     }
 
     /// <summary>How many of the latest <see cref="Window"/> notices the user has not read.</summary>

@@ -27,7 +27,11 @@ public sealed class Notification
     public int? UnitId { get; set; }
     public long? CaseId { get; set; }
     public required string Kind { get; set; }
+    /// <summary>What it says in the platform's language (zh-CN); read in the reader's language from <see cref="MessageKey"/> where there is one.</summary>
     public required string Text { get; set; }
+    /// <summary>The resource key of what it says, and its arguments (a JSON array), so each reader reads it in their own language.</summary>
+    public string? MessageKey { get; set; }
+    public string? MessageArgs { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     /// <summary>When it was read: by its person, or first by anyone of its unit (each reader's own mark is a <see cref="NotificationRead"/>).</summary>
     public DateTimeOffset? ReadAt { get; set; }
@@ -65,4 +69,26 @@ public sealed class Lease
     public required string Name { get; set; }
     public required string Holder { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
+}
+
+/// <summary>
+/// What a notice says, as a resource key and its arguments: stored so, each reader reads it in their
+/// own language, not in that of whoever made the move that caused it.
+/// </summary>
+public sealed record NoticeText(string Key, object[] Args)
+{
+    public static NoticeText Of(string key, params object[] args) => new(key, args);
+
+    /// <summary>In the platform's language, as kept in <see cref="Notification.Text"/>.</summary>
+    public string Stored => Infrastructure.Messages.FormatForStaff(Key, Args);
+
+    public string ArgsJson => System.Text.Json.JsonSerializer.Serialize(Args);
+
+    /// <summary>A stored notice in the reader's language; one stored with no key (before keys were kept) as it was written.</summary>
+    public static string Read(string? key, string? args, string stored)
+    {
+        if (key is null) return stored;
+        var values = args is null ? [] : System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement[]>(args) ?? [];
+        return Infrastructure.Messages.Format(key, values.Select(v => (object)v.ToString()).ToArray());
+    }
 }

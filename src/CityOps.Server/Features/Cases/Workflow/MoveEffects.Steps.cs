@@ -1,5 +1,6 @@
 using CityOps.Server.Data;
 using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Supervision;
 using CityOps.Server.Features.Units;
 using CityOps.Server.Features.Users;
 using CityOps.Server.Infrastructure;
@@ -81,7 +82,7 @@ public sealed partial class MoveEffects
         var note = Messages.Format("VoidedAsDuplicate", original.Id, reason?.Trim());
         c.StatusNotes = note.Length <= 2000 ? note : note[..2000];
         data["duplicateOf"] = original.Id;
-        notifier.ToAnswering(original, reference, "duplicate", Messages.Format("NoticeDuplicate", c.Id, original.Id), now);
+        notifier.ToAnswering(original, reference, "duplicate", NoticeText.Of("NoticeDuplicate", c.Id, original.Id), now);
     }
 
     /// <summary>Whether the case lies where the unit works: anywhere for a unit of the whole city; inside its territory for a street office, squad or street chief.</summary>

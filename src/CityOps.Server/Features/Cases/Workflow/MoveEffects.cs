@@ -1,6 +1,7 @@
 using CityOps.Server.Data;
 using CityOps.Server.Features.Geography;
 using CityOps.Server.Features.Routing;
+using CityOps.Server.Features.Supervision;
 using CityOps.Server.Features.Users;
 using CityOps.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -29,7 +30,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 var to = await OperatorAsync(input.UserId, ct);
                 if (to == c.ClaimedById) throw new MoveRefusedException(400, Messages.Get("TransferToOwner"), field: "userId");
                 c.ClaimedById = e.TargetUserId = to;
-                notifier.ToUser(to, c, "transferred", Messages.Format("NoticeTransferred", c.Id));
+                notifier.ToUser(to, c, "transferred", NoticeText.Of("NoticeTransferred", c.Id));
                 break;
             case "factcheck":
             case "verify":
@@ -51,7 +52,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 // closing, or reworking, a checked result). The case's owner is told what the check found.
                 var next = rule.Action == "factcheck-report" ? "register" : "close";
                 StartStep(c, next, now);
-                notifier.ToAnswering(c, reference, rule.Action, Messages.Format(
+                notifier.ToAnswering(c, reference, rule.Action, NoticeText.Of(
                     (rule.Action == "verify-report" ? "NoticeVerify" : "NoticeFactCheck") + (input.Passed == true ? "Passed" : "Failed"), c.Id));
                 break;
             case "register":
@@ -68,8 +69,8 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             case "recall":
                 // The unit and (when one was at work on it) the handler are told before the case leaves them.
                 e.UnitId = c.AssignedUnitId;
-                notifier.ToUnit(c.AssignedUnitId, c, "recalled", Messages.Format("NoticeRecalled", c.Id));
-                notifier.ToUser(c.HandlerId, c, "recalled", Messages.Format("NoticeRecalled", c.Id));
+                notifier.ToUnit(c.AssignedUnitId, c, "recalled", NoticeText.Of("NoticeRecalled", c.Id));
+                notifier.ToUser(c.HandlerId, c, "recalled", NoticeText.Of("NoticeRecalled", c.Id));
                 (c.State, c.AssignedUnitId, c.HandlerId) = (CaseState.Registered, null, null);
                 StartStep(c, "dispatch", now);
                 break;
@@ -133,18 +134,18 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                     rule.Action == "extend" ? (PendingRequest.Extension, input.Value, input.Reason, user.Id) : (PendingRequest.Suspension, null, input.Reason, user.Id);
                 // The shift leads decide it: each is told by name (the rest of the centre is not).
                 foreach (var lead in await ShiftLeadsAsync(ct))
-                    notifier.ToUser(lead, c, "request", Messages.Format(rule.Action == "extend" ? "NoticeExtensionRequested" : "NoticeSuspensionRequested", c.Id));
+                    notifier.ToUser(lead, c, "request", NoticeText.Of(rule.Action == "extend" ? "NoticeExtensionRequested" : "NoticeSuspensionRequested", c.Id));
                 break;
             case "approve":
                 data["request"] = c.Pending.ToString();
                 if (c.Pending == PendingRequest.Extension) { clocks.Extend(c.Clock, c.PendingValue ?? 0); c.ExtensionCount++; data["value"] = c.PendingValue; }
                 else { clocks.Pause(c.Clock, now); c.SuspensionCount++; }
-                notifier.ToUser(c.PendingById, c, "approved", Messages.Format("NoticeApproved", c.Id));
+                notifier.ToUser(c.PendingById, c, "approved", NoticeText.Of("NoticeApproved", c.Id));
                 (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) = (PendingRequest.None, null, null, null);
                 break;
             case "reject":
                 data["request"] = c.Pending.ToString();
-                notifier.ToUser(c.PendingById, c, "rejected", Messages.Format("NoticeRejected", c.Id));
+                notifier.ToUser(c.PendingById, c, "rejected", NoticeText.Of("NoticeRejected", c.Id));
                 (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) = (PendingRequest.None, null, null, null);
                 break;
             case "resume":
@@ -160,14 +161,14 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
             // stops or another starts (the case left the unit, went on to feedback, came back for
             // rework), nobody may approve it any more. Whoever asked is told.
             data["withdrawn"] = c.Pending.ToString();
-            notifier.ToUser(c.PendingById, c, "withdrawn", Messages.Format("NoticeWithdrawn", c.Id));
+            notifier.ToUser(c.PendingById, c, "withdrawn", NoticeText.Of("NoticeWithdrawn", c.Id));
             (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) = (PendingRequest.None, null, null, null);
         }
         if (taskBefore is not null && c.TaskAssigneeId != taskBefore && rule.Action is not ("factcheck-report" or "verify-report"))
         {
             // The check task was taken away (voided, reworked, given to someone else): its holder is told not to go.
             data["taskWithdrawn"] = taskBefore;
-            notifier.ToUser(taskBefore, c, "task-withdrawn", Messages.Format("NoticeTaskWithdrawn", c.Id));
+            notifier.ToUser(taskBefore, c, "task-withdrawn", NoticeText.Of("NoticeTaskWithdrawn", c.Id));
         }
         return data;
     }
@@ -182,22 +183,22 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
         {
             // Back with the centre: whoever owns the case (or the whole centre, when nobody does) is told.
             case "confirm":
-                notifier.ToAnswering(c, reference, "feedback", Messages.Format("NoticeFeedback", c.Id));
+                notifier.ToAnswering(c, reference, "feedback", NoticeText.Of("NoticeFeedback", c.Id));
                 break;
             case "dispatch" or "rework" when c.State == CaseState.Dispatched:
-                notifier.ToUnit(c.AssignedUnitId, c, rule.Action, Messages.Format("NoticeDispatched", c.Id));
+                notifier.ToUnit(c.AssignedUnitId, c, rule.Action, NoticeText.Of("NoticeDispatched", c.Id));
                 break;
             case "callback" when c.State == CaseState.Dispatched:
-                notifier.ToUnit(c.AssignedUnitId, c, "reopened", Messages.Format("NoticeReopened", c.Id));
+                notifier.ToUnit(c.AssignedUnitId, c, "reopened", NoticeText.Of("NoticeReopened", c.Id));
                 break;
             case "assign":
-                notifier.ToUser(c.HandlerId, c, "assigned", Messages.Format("NoticeAssigned", c.Id));
+                notifier.ToUser(c.HandlerId, c, "assigned", NoticeText.Of("NoticeAssigned", c.Id));
                 break;
             case "rework" when c.State == CaseState.Handling:
-                notifier.ToUser(c.HandlerId, c, "rework", Messages.Format("NoticeReworked", c.Id));
+                notifier.ToUser(c.HandlerId, c, "rework", NoticeText.Of("NoticeReworked", c.Id));
                 break;
             case "factcheck" or "verify":
-                notifier.ToUser(c.TaskAssigneeId, c, rule.Action, Messages.Format("NoticeTask", c.Id));
+                notifier.ToUser(c.TaskAssigneeId, c, rule.Action, NoticeText.Of("NoticeTask", c.Id));
                 break;
         }
         if (e.Public) notifier.Outbox(c, e, now);

@@ -12,16 +12,22 @@ namespace CityOps.Server.Features.Cases.Workflow;
 public sealed class Notifier(CityOpsDb db)
 {
     /// <summary>A notice to a person about case <paramref name="c"/>, at the case's last change unless <paramref name="at"/> says otherwise.</summary>
-    public void ToUser(string? userId, Case c, string kind, string text, DateTimeOffset? at = null)
+    public void ToUser(string? userId, Case c, string kind, NoticeText text, DateTimeOffset? at = null)
     {
         if (userId is null || userId == "system") return;
-        db.Notifications.Add(new Notification { UserId = userId, CaseId = c.Id == 0 ? null : c.Id, Kind = kind, Text = text, CreatedAt = at ?? c.UpdatedAt });
+        db.Notifications.Add(new Notification
+        {
+            UserId = userId, CaseId = c.Id == 0 ? null : c.Id, Kind = kind, Text = text.Stored, MessageKey = text.Key, MessageArgs = text.ArgsJson, CreatedAt = at ?? c.UpdatedAt,
+        });
     }
 
-    public void ToUnit(int? unitId, Case c, string kind, string text, DateTimeOffset? at = null)
+    public void ToUnit(int? unitId, Case c, string kind, NoticeText text, DateTimeOffset? at = null)
     {
         if (unitId is null) return;
-        db.Notifications.Add(new Notification { UnitId = unitId, CaseId = c.Id, Kind = kind, Text = text, CreatedAt = at ?? c.UpdatedAt });
+        db.Notifications.Add(new Notification
+        {
+            UnitId = unitId, CaseId = c.Id, Kind = kind, Text = text.Stored, MessageKey = text.Key, MessageArgs = text.ArgsJson, CreatedAt = at ?? c.UpdatedAt,
+        });
     }
 
     /// <summary>
@@ -48,7 +54,7 @@ public sealed class Notifier(CityOpsDb db)
             CaseId = c.Id, UnitId = who.Unit, SuperiorUnitId = who.Superior, Key = key, Automatic = automatic,
             IssuedById = byUserId, Reason = reason, IssuedAt = now,
         });
-        var text = Messages.Format(automatic ? "NoticeOverdueSupervision" : "NoticeSupervision", c.Id);
+        var text = NoticeText.Of(automatic ? "NoticeOverdueSupervision" : "NoticeSupervision", c.Id);
         Tell(c, who, "supervision", text);
         ToUnit(who.Superior, c, "supervision", text);
         db.Outbox.Add(new OutboxMessage
@@ -59,12 +65,12 @@ public sealed class Notifier(CityOpsDb db)
     }
 
     /// <summary>A step's time is nearly up: told to whoever answers for the case now.</summary>
-    public void Warn(Case c, ReferenceData reference) => ToAnswering(c, reference, "warning", Messages.Format("NoticeWarning", c.Id));
+    public void Warn(Case c, ReferenceData reference) => ToAnswering(c, reference, "warning", NoticeText.Of("NoticeWarning", c.Id));
 
     /// <summary>A notice to whoever answers for the case now (see <see cref="Answering"/>).</summary>
-    public void ToAnswering(Case c, ReferenceData reference, string kind, string text, DateTimeOffset? at = null) => Tell(c, Answering(c, reference), kind, text, at);
+    public void ToAnswering(Case c, ReferenceData reference, string kind, NoticeText text, DateTimeOffset? at = null) => Tell(c, Answering(c, reference), kind, text, at);
 
-    private void Tell(Case c, Answerable who, string kind, string text, DateTimeOffset? at = null)
+    private void Tell(Case c, Answerable who, string kind, NoticeText text, DateTimeOffset? at = null)
     {
         if (who.People.Length == 0) ToUnit(who.Unit, c, kind, text, at);
         foreach (var person in who.People) ToUser(person, c, kind, text, at);

@@ -1,0 +1,40 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CityOps.Migrations.Postgres.Migrations
+{
+    /// <inheritdoc />
+    public partial class NotificationMessageKey : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "MessageArgs",
+                table: "Notifications",
+                type: "character varying(200)",
+                maxLength: 200,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "MessageKey",
+                table: "Notifications",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "MessageArgs",
+                table: "Notifications");
+
+            migrationBuilder.DropColumn(
+                name: "MessageKey",
+                table: "Notifications");
+        }
+    }
+}
