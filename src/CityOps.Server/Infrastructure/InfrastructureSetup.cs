@@ -22,7 +22,8 @@ public static class InfrastructureSetup
     {
         "Bad Request", "Unauthorized", "Forbidden", "Not Found", "Method Not Allowed", "Not Acceptable", "Request Timeout", "Conflict", "Gone",
         "Precondition Failed", "Payload Too Large", "Content Too Large", "Unsupported Media Type", "Unprocessable Entity", "Unprocessable Content",
-        "Too Many Requests", "Upgrade Required", "An error occurred while processing your request.", "Service Unavailable", ValidationTitle,
+        "Too Many Requests", "Upgrade Required", "An error occurred while processing your request.", "Bad Gateway", "Service Unavailable", "Gateway Timeout",
+        ValidationTitle,
     };
 
     /// <summary>

@@ -28,6 +28,24 @@ public static class Messages
     public static string FormatForStaff(string key, params object?[] args) =>
         string.Format(Platform, Resources.GetString(key, Platform) ?? key, args);
 
+    /// <summary>A text in the platform's own language, zh-CN: what is stored or sent for everyone (an automatic order's reason, a webhook's text).</summary>
+    public static string GetForStaff(string key) => Resources.GetString(key, Platform) ?? key;
+
+    /// <summary>Runs <paramref name="make"/> with the platform's language as the current one: text built for a stored record or a partner system, not for the caller.</summary>
+    public static T InPlatformLanguage<T>(Func<T> make)
+    {
+        var (culture, ui) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        try
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (Platform, Platform);
+            return make();
+        }
+        finally
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, ui);
+        }
+    }
+
     private static readonly CultureInfo Platform = CultureInfo.GetCultureInfo("zh-CN");
 
     public static bool IsChinese => CultureInfo.CurrentUICulture.Name.StartsWith("zh", StringComparison.Ordinal);

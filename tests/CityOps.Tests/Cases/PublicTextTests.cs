@@ -26,6 +26,15 @@ public sealed class PublicTextTests
     [InlineData("电话 1 3 8 0 0 1 3 8 0 0 0", true)]
     [InlineData("编号 350203199001011003", false)] // wrong check character: not an identity number
     [InlineData("2026.11.27 13:00 验收，第 1 至 13 号路灯", false)]
+    [InlineData("当事人电话 138 - 0013 - 8000", true)]
+    [InlineData("当事人电话 138/0013/8000", true)]
+    [InlineData("当事人电话 138\u200B0013\u200B8000", true)] // zero-width spaces
+    [InlineData("身份证 350203 1990 0101 1002", true)]
+    [InlineData("监控主机 192.168.10.100、172.16.100.200 离线", false)]
+    [InlineData("1998.10.1-1999.3 建成，1995.10-2003.6 改造", false)]
+    [InlineData("湖滨南路138-12-23-1501 门口", false)]
+    [InlineData("第1 3 5 7 9 11 13 15 17 19号井盖已修复", false)]
+    [InlineData("系统版本 1.3.0.2024.11.27", false)]
     [InlineData("工单号 202611271234567890", false)] // 18 digits without a birth date
     [InlineData("请拨打 12345 或 0592-5555555 咨询", false)]
     [InlineData("工单号 202611271234567 已归档", false)]
@@ -40,6 +49,10 @@ public sealed class PublicTextTests
     [InlineData("联系 139.1234.5679 或 +86 139 1234 5679", "联系 139****5679 或 +86 139****5679")]
     [InlineData("业主身份证 350203199001011002 已确认", "业主身份证 350***********1002 已确认")]
     [InlineData("请拨打 12345 或 0592-5555555 咨询", "请拨打 12345 或 0592-5555555 咨询")]
+    [InlineData("当事人 (138)0013-8000 已到场", "当事人 138****8000 已到场")]
+    [InlineData("电话 １３８００１３８０００", "电话 138****8000")]
+    [InlineData("1 3 8 0 0 350203 19900101 1002", "1 3 8 0 0 350***********1002")]
+    [InlineData("主机 192.168.10.100 离线", "主机 192.168.10.100 离线")]
     public void Numbers_in_a_text_are_masked_and_the_rest_kept(string text, string masked) =>
         Assert.Equal(masked, PublicText.Masked(text));
 
@@ -67,6 +80,22 @@ public sealed class PublicTextTests
         Assert.DoesNotContain("13912345679", (await leader.GetStringAsync($"/api/cases?pageSize=500")), StringComparison.Ordinal);
         // Those who call citizens back see it as it was said.
         Assert.Equal("井盖松动，来电人电话13912345679", (await (await op.GetAsync($"/api/cases/{id}")).JsonAsync())["description"]!.GetValue<string>());
+
+        // What staff write in the record (a request's reason, a result's notes) is masked the same way, and the Open311 list too.
+        await op.MustAsync(id, "register", new { condition = "02" }); // auto-dispatched to the unit
+        var unit = await app.SignInAsync("department");
+        await unit.MustAsync(id, "extend", new { value = 2, reason = "业主电话 139-1234-5679，需协调" });
+        foreach (var reader in new[] { unit, leader })
+        {
+            var file = await (await reader.GetAsync($"/api/cases/{id}")).JsonAsync();
+            Assert.Equal("业主电话 139****5679，需协调", file["work"]!["pendingReason"]!.GetValue<string>());
+            Assert.Equal("业主电话 139****5679，需协调", file["history"]!.AsArray().Single(e => e!["action"]!.GetValue<string>() == "extend")!["reason"]!.GetValue<string>());
+            Assert.DoesNotContain("1234-5679", await reader.GetStringAsync($"/api/cases/{id}/history"), StringComparison.Ordinal);
+        }
+        Assert.Contains("139-1234-5679", await op.GetStringAsync($"/api/cases/{id}/history"), StringComparison.Ordinal);
+        var list = await app.CreateClient().GetStringAsync("/open311/v2/requests.json?service_code=C0106&page_size=1000");
+        Assert.Contains("来电人电话139****5679", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("13912345679", list, StringComparison.Ordinal);
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]

@@ -537,7 +537,7 @@ public sealed class WorkflowTests
         // Too many files: the limit of a move, not of a report.
         var photos = await unit.MoveAsync(id, "assign", new { userId = await unit.MyIdAsync(), attachments = Enumerable.Range(0, 21).Select(i => i.ToString("x64")).ToArray() });
         Assert.Equal(HttpStatusCode.BadRequest, photos.StatusCode);
-        Assert.Contains("20", (await photos.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("照片过多（最多 20 张）。", (await photos.JsonAsync())["detail"]!.GetValue<string>());
 
         // A suspension has no length: a value sent with it is not kept, as an approval's is not read.
         // Asked for in English, it reaches the shift lead in the lead's own language.

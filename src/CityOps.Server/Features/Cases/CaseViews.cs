@@ -134,25 +134,41 @@ public static class CaseViews
         var seePersonal = user.SeesPersonalData;
         return new CaseDetail(
             c.Id, c.State, category.ServiceCode, Name(r, c.CategoryId), condition is null ? null : Messages.Pick(condition.DescriptionZh, condition.DescriptionEn),
-            r.Channels[c.ChannelId].Code, Described(c.Description, seePersonal), PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt, c.StatusNotes,
+            r.Channels[c.ChannelId].Code, Described(c.Description, seePersonal), PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt,
+            seePersonal ? c.StatusNotes : Workflow.PublicText.Masked(c.StatusNotes),
             c.Photos.OrderBy(p => p.Id).Select(p => p.Url).ToList(),
             c.Reports.OrderBy(x => x.Id).Select(x => new Reporter(x.Id, r.Channels[x.ChannelId].Code,
                 seePersonal ? x.ReporterName : Mask.Name(x.ReporterName), seePersonal ? x.ReporterPhone : Mask.Phone(x.ReporterPhone),
                 seePersonal ? x.ReporterEmail : Mask.Email(x.ReporterEmail), x.ReceivedAt, x.MergedIntoExisting, Described(x.Description, seePersonal))).ToList(),
-            c.Events.OrderBy(e => e.Seq).Select(Row).ToList(),
-            c.Version, clocks.View(c.Clock, now), WorkOf(c), Workflow.Workflow.Allowed(c, user), Workflow.Workflow.Held(c, user));
+            c.Events.OrderBy(e => e.Seq).Select(e => Row(e, seePersonal)).ToList(),
+            c.Version, clocks.View(c.Clock, now), WorkOf(c, seePersonal), Workflow.Workflow.Allowed(c, user), Workflow.Workflow.Held(c, user));
     }
 
     public static MoveOutcome Outcome(Case c, ReferenceData r, CurrentUser user, Workflow.Clocks clocks, DateTimeOffset now, bool replayed) => new(
-        c.Id, c.State, c.Version, RoutedOf(c, r), clocks.View(c.Clock, now), WorkOf(c), Workflow.Workflow.Allowed(c, user),
-        replayed ? [] : c.Events.OrderBy(e => e.Seq).Select(Row).ToList());
+        c.Id, c.State, c.Version, RoutedOf(c, r), clocks.View(c.Clock, now), WorkOf(c, user.SeesPersonalData), Workflow.Workflow.Allowed(c, user),
+        replayed ? [] : c.Events.OrderBy(e => e.Seq).Select(e => Row(e, user.SeesPersonalData)).ToList());
 
-    private static EventRow Row(CaseEvent e) =>
-        new(e.Seq, e.At, e.Action, e.ActorName, e.ActorRole, e.FromState, e.ToState, e.UnitId, e.TargetUserId, e.Reason, e.Data, e.PrevHash, e.Hash);
+    /// <summary>An event as its reader may see it: for those who see no personal data, numbers in its free text (reason, notes) masked.</summary>
+    private static EventRow Row(CaseEvent e, bool personal) =>
+        new(e.Seq, e.At, e.Action, e.ActorName, e.ActorRole, e.FromState, e.ToState, e.UnitId, e.TargetUserId,
+            personal ? e.Reason : Workflow.PublicText.Masked(e.Reason), personal ? e.Data : NotesMasked(e.Data), e.PrevHash, e.Hash);
 
-    private static Work WorkOf(Case c) =>
-        new(c.ClaimedById, c.HandlerId, c.TaskAssigneeId, c.ResultNotes, c.VerificationPassed, c.ReworkCount, c.ReturnCount, c.ExtensionCount,
-            c.SuspensionCount, c.SupervisionCount, c.Pending, c.PendingValue, c.PendingReason, c.HandledOnTime, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback,
+    /// <summary>An event's data with its one free text, <c>notes</c>, masked (the rest are codes, numbers and file hashes).</summary>
+    private static string? NotesMasked(string? data)
+    {
+        if (data is null || !data.Contains("\"notes\"", StringComparison.Ordinal)) return data;
+        if (System.Text.Json.Nodes.JsonNode.Parse(data) is not System.Text.Json.Nodes.JsonObject o || o["notes"]?.GetValueKind() != System.Text.Json.JsonValueKind.String) return data;
+        var notes = o["notes"]!.GetValue<string>();
+        var masked = Workflow.PublicText.Masked(notes);
+        if (masked == notes) return data;
+        o["notes"] = masked;
+        return o.ToJsonString();
+    }
+
+    private static Work WorkOf(Case c, bool personal) =>
+        new(c.ClaimedById, c.HandlerId, c.TaskAssigneeId, personal ? c.ResultNotes : Workflow.PublicText.Masked(c.ResultNotes), c.VerificationPassed, c.ReworkCount,
+            c.ReturnCount, c.ExtensionCount, c.SuspensionCount, c.SupervisionCount, c.Pending, c.PendingValue,
+            personal ? c.PendingReason : Workflow.PublicText.Masked(c.PendingReason), c.HandledOnTime, c.CallbackReached, c.Satisfaction, c.EffectiveFeedback,
             c.VerifyBeforeClose);
 
     private static string Name(ReferenceData r, int categoryId) => Messages.Pick(r.Categories[categoryId].NameZh, r.Categories[categoryId].NameEn);

@@ -144,7 +144,7 @@ public sealed class IntakeService(CityOpsDb db, ReferenceDataCache cache, Cases.
             existing.Version++;
             AddPhotos(existing, report, r.MediaUrls, now);
             CaseChain.Append(existing, NewEvent(actor, now, "merge", existing.State, existing.State, existing.AssignedUnitId,
-                Messages.Get("EventMergedReport"), new { channel = actor.Channel.Code, distanceLimit = options.Value.DuplicateRadiusMeters }));
+                Messages.GetForStaff("EventMergedReport"), new { channel = actor.Channel.Code, distanceLimit = options.Value.DuplicateRadiusMeters }));
             if (Urges(existing))
                 notifier.ToAnswering(existing, reference, "repeat", NoticeText.Of("NoticeRepeatReports", existing.Id, existing.ReportCount), now);
             await db.SaveChangesAsync(ct);

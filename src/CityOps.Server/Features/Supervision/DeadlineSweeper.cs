@@ -115,13 +115,13 @@ public sealed class DeadlineSweeper(IServiceScopeFactory scopes, TimeProvider cl
         c.UpdatedAt = now; // the notices below carry the sweep's time
         var e = CaseChain.Append(c, new CaseEvent
         {
-            At = now, Action = overdue ? "overdue" : "warning", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system",
+            At = now, Action = overdue ? "overdue" : "warning", ActorId = "system", ActorName = Messages.GetForStaff("SystemActor"), ActorRole = "system",
             FromState = c.State, ToState = c.State, UnitId = c.AssignedUnitId, Reason = c.Clock.Step, PrevHash = "", Hash = "",
             Data = $"{{\"step\":\"{c.Clock.Step}\",\"dueAt\":\"{c.Clock.DueAt:O}\",\"clock\":{c.Clock.Number}}}",
         });
         var notifier = services.GetRequiredService<Notifier>();
         var reference = await services.GetRequiredService<ReferenceDataCache>().GetAsync(ct);
-        if (overdue) notifier.Supervise(c, reference, $"overdue:{c.Id}:{c.Clock.Number}", automatic: true, null, Messages.Format("OverdueReason", Messages.Get("Ui_Step_" + c.Clock.Step)), now);
+        if (overdue) notifier.Supervise(c, reference, $"overdue:{c.Id}:{c.Clock.Number}", automatic: true, null, Messages.FormatForStaff("OverdueReason", Messages.GetForStaff("Ui_Step_" + c.Clock.Step)), now);
         else notifier.Warn(c, reference);
         notifier.Outbox(c, e, now);
         try

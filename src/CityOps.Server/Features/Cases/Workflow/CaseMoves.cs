@@ -60,16 +60,17 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         try
         {
             var checkedVersion = c.Version;
-            // What the caller may do now, told with a refusal of their input (as a refusal of the move tells it):
-            // taken before the move starts to change the case.
-            var allowed = Workflow.Allowed(c, user);
             try
             {
                 await ApplyAsync(c, rule, action, input, user, key, fingerprint, ct);
             }
             catch (MoveRefusedException refused) when (refused.Status == 400 && refused.Allowed.Count == 0)
             {
-                throw new MoveRefusedException(400, refused.Message, allowed, refused.Field);
+                // What the caller may do now, told with a refusal of their input as with a refusal of the
+                // move: from the case as stored, which the refused move may have begun to change in memory.
+                db.ChangeTracker.Clear();
+                var stored = await Untracked.For(db)(db, caseId, ct);
+                throw new MoveRefusedException(400, refused.Message, stored is null ? [] : Workflow.Allowed(stored, user), refused.Field);
             }
             if (statement is null) await db.SaveChangesAsync(ct);
             else await statement.SaveAsync(db, c, checkedVersion, ct);
@@ -167,8 +168,12 @@ public sealed class CaseMoves(CityOpsDb db, ReferenceDataCache cache, MoveEffect
         Intake.IntakeValidator.Text(errors, "notes", input.Notes, 4000);
         if (errors.Count > 0) throw new MoveRefusedException(400, errors[0].Message, field: errors[0].Field);
         // Only an extension reads a value; any other move ignores one, as it ignores fields it has no use for.
-        if (rule.Action == "extend" && input.Value is { } value && (!double.IsFinite(value) || value <= 0 || value > 1000))
-            throw new MoveRefusedException(400, Messages.Get("ValueInvalid"), field: "value");
+        if (rule.Action == "extend" && input.Value is { } value)
+        {
+            if (!double.IsFinite(value) || value <= 0 || value > 1000) throw new MoveRefusedException(400, Messages.Get("ValueInvalid"), field: "value");
+            // Half an hour or half a day at the least, in halves: what a shift lead can weigh and a deadline can show.
+            if (value * 2 != Math.Floor(value * 2)) throw new MoveRefusedException(400, Messages.Get("ExtendValueStep"), field: "value");
+        }
         if (input.Lat is { } lat && input.Lon is { } lon && (!double.IsFinite(lat) || !double.IsFinite(lon)))
             throw new MoveRefusedException(400, Messages.Get("CoordinatesInvalid"), field: "lat");
     }

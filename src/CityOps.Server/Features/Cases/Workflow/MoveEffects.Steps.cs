@@ -41,8 +41,8 @@ public sealed partial class MoveEffects
         if (!reference.Units.TryGetValue(c.AssignedUnitId.Value, out var unit) || !UnitRules.Takes(unit) || !Covers(unit, c, reference)) return;
         var e = new CaseEvent
         {
-            At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.Get("SystemActor"), ActorRole = "system", FromState = c.State,
-            Reason = Messages.Get("AutoDispatched"), Public = true, PrevHash = "", Hash = "",
+            At = now, Action = "dispatch", ActorId = "system", ActorName = Messages.GetForStaff("SystemActor"), ActorRole = "system", FromState = c.State,
+            Reason = Messages.GetForStaff("AutoDispatched"), Public = true, PrevHash = "", Hash = "",
         };
         var (step, onTime) = (c.Clock.Step, clocks.WithinLimit(c.Clock, now));
         Dispatch(c, c.AssignedUnitId, reference, now, e);
@@ -79,7 +79,7 @@ public sealed partial class MoveEffects
         var original = originalId == c.Id ? null : await db.Cases.AsNoTracking().FirstOrDefaultAsync(x => x.Id == originalId, ct);
         if (original is null || original.State is not (CaseState.Registered or CaseState.Dispatched or CaseState.Handling or CaseState.Handled or CaseState.Feedback or CaseState.Verifying))
             throw new MoveRefusedException(400, Messages.Get("DuplicateTargetInvalid"), field: "duplicateOf");
-        var note = Messages.Format("VoidedAsDuplicate", original.Id, reason?.Trim());
+        var note = Messages.FormatForStaff("VoidedAsDuplicate", original.Id, reason?.Trim());
         c.StatusNotes = note.Length <= 2000 ? note : note[..2000];
         data["duplicateOf"] = original.Id;
         notifier.ToAnswering(original, reference, "duplicate", NoticeText.Of("NoticeDuplicate", c.Id, original.Id), now);

@@ -118,18 +118,12 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
                 {
                     // Reopened: the citizen sees it in the public record, the unit in its inbox.
                     e.Public = true;
-                    e.Reason ??= Messages.Get("CallbackReopened");
+                    e.Reason ??= Messages.GetForStaff("CallbackReopened");
                 }
                 break;
             case "extend":
             case "suspend":
-                if (rule.Action == "extend")
-                {
-                    var value = input.Value ?? throw Missing("value");
-                    // Half an hour or half a day at the least, in halves: what a shift lead can weigh and a deadline can show.
-                    if (value * 2 != Math.Floor(value * 2)) throw new MoveRefusedException(400, Messages.Get("ExtendValueStep"), field: "value");
-                    data["value"] = value;
-                }
+                if (rule.Action == "extend") data["value"] = input.Value ?? throw Missing("value");
                 (c.Pending, c.PendingValue, c.PendingReason, c.PendingById) =
                     rule.Action == "extend" ? (PendingRequest.Extension, input.Value, input.Reason, user.Id) : (PendingRequest.Suspension, null, input.Reason, user.Id);
                 // The shift leads decide it: each is told by name (the rest of the centre is not).
@@ -216,7 +210,7 @@ public sealed partial class MoveEffects(CityOpsDb db, Clocks clocks, Notifier no
     private static string ClosingText(Case c, ReferenceData reference)
     {
         var condition = reference.Categories[c.CategoryId].Conditions.FirstOrDefault(k => k.Id == c.ConditionId);
-        return condition is null ? Messages.Get("StateClosed") : Messages.Pick(condition.ClosingZh, condition.ClosingEn);
+        return condition is null ? Messages.GetForStaff("StateClosed") : condition.ClosingZh;
     }
 
     private static void Locate(Case c, MoveInput input, ReferenceData reference, Dictionary<string, object?> data)

@@ -32,13 +32,14 @@ public sealed class Notifier(CityOpsDb db)
 
     /// <summary>
     /// A public event of the case, for partner systems (12345 hotline platform …): what Open311
-    /// shows of it, so staff's free text does not leave by this door either.
+    /// shows of it, so staff's free text does not leave by this door either; in the platform's
+    /// language, whatever language the move was made in.
     /// </summary>
     public void Outbox(Case c, CaseEvent e, DateTimeOffset now) =>
         db.Outbox.Add(new OutboxMessage
         {
             Key = $"case:{c.Id}:event:{e.Seq}", Kind = "case." + e.Action, CaseId = c.Id, CreatedAt = now, NextAttemptAt = now,
-            Payload = JsonSerializer.Serialize(new { caseId = c.Id, seq = e.Seq, action = e.Action, from = e.FromState?.ToString(), to = e.ToState.ToString(), at = e.At, unitId = e.UnitId, reason = Intake.Open311.Open311View.PublicDescription(e), hash = e.Hash }),
+            Payload = JsonSerializer.Serialize(new { caseId = c.Id, seq = e.Seq, action = e.Action, from = e.FromState?.ToString(), to = e.ToState.ToString(), at = e.At, unitId = e.UnitId, reason = Messages.InPlatformLanguage(() => Intake.Open311.Open311View.PublicDescription(e)), hash = e.Hash }),
         });
 
     /// <summary>
