@@ -56,6 +56,12 @@ public sealed class WorkflowTests
         var request = JsonNode.Parse(open311)![0]!;
         Assert.Equal("closed", request["status"]!.GetValue<string>());
         Assert.False(string.IsNullOrWhiteSpace(request["status_notes"]!.GetValue<string>()));
+        // The closing text the platform wrote (the registration condition's) reads in the reader's language.
+        var closing = (await (await op.GetAsync("/api/categories")).JsonAsync()).AsArray().Single(c => c!["serviceCode"]!.GetValue<string>() == Category)!["conditions"]!
+            .AsArray().Single(k => k!["code"]!.GetValue<string>() == "02")!;
+        Assert.Equal(closing["closingZh"]!.GetValue<string>(), request["status_notes"]!.GetValue<string>());
+        Assert.Equal(closing["closingEn"]!.GetValue<string>(),
+            JsonNode.Parse(await app.CreateClient().GetStringAsync($"/open311/v2/requests/{id}.json?culture=en"))![0]!["status_notes"]!.GetValue<string>());
         Assert.Equal(["report", "register", "dispatch", "confirm", "close"], request["notes"]!.AsArray().Select(n => n!["type"]!.GetValue<string>()).ToArray());
 
         var audit = await (await op.GetAsync("/api/inbox")).JsonAsync();

@@ -116,6 +116,19 @@ public static class CaseViews
     /// <summary>A description as its reader may see it: mobile and identity numbers typed into it masked for those who see no personal data.</summary>
     public static string Described(string description, bool personal) => personal ? description : Workflow.PublicText.Masked(description) ?? "";
 
+    /// <summary>
+    /// A case's status notes in the reader's language where the platform wrote them: the registration
+    /// condition's closing text is kept in Chinese and read in English from the condition; what staff
+    /// wrote stays as written.
+    /// </summary>
+    public static string? StatusNotesOf(Case c, ReferenceData r)
+    {
+        if (c.StatusNotes is not { } notes || Messages.IsChinese || c.State != CaseState.Closed) return c.StatusNotes;
+        var condition = r.Categories[c.CategoryId].Conditions.FirstOrDefault(k => k.Id == c.ConditionId);
+        if (condition is not null && notes == condition.ClosingZh && !string.IsNullOrEmpty(condition.ClosingEn)) return condition.ClosingEn;
+        return notes == Messages.GetForStaff("StateClosed") ? Messages.Get("StateClosed") : notes;
+    }
+
     /// <summary>The command centre, leaders and administrators see every case.</summary>
     public static bool SeesEveryCase(CurrentUser u) => u.IsAnyOf([Roles.Operator, Roles.Dispatcher, Roles.ShiftLead, Roles.Leader, Roles.Admin]);
 
@@ -135,7 +148,7 @@ public static class CaseViews
         return new CaseDetail(
             c.Id, c.State, category.ServiceCode, Name(r, c.CategoryId), condition is null ? null : Messages.Pick(condition.DescriptionZh, condition.DescriptionEn),
             r.Channels[c.ChannelId].Code, Described(c.Description, seePersonal), PlaceOf(c, r), RoutedOf(c, r), c.ReportCount, c.ReportedAt, c.UpdatedAt,
-            seePersonal ? c.StatusNotes : Workflow.PublicText.Masked(c.StatusNotes),
+            seePersonal ? StatusNotesOf(c, r) : Workflow.PublicText.Masked(StatusNotesOf(c, r)),
             c.Photos.OrderBy(p => p.Id).Select(p => p.Url).ToList(),
             c.Reports.OrderBy(x => x.Id).Select(x => new Reporter(x.Id, r.Channels[x.ChannelId].Code,
                 seePersonal ? x.ReporterName : Mask.Name(x.ReporterName), seePersonal ? x.ReporterPhone : Mask.Phone(x.ReporterPhone),

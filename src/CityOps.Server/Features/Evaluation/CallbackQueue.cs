@@ -61,7 +61,7 @@ public static class CallbackQueue
             Messages.Pick(r.Categories[x.Case.CategoryId].NameZh, r.Categories[x.Case.CategoryId].NameEn), CaseViews.Described(x.Case.Description, personal), x.Case.ClosedAt!.Value,
             x.Case.AssignedUnitId, x.Case.AssignedUnitId is { } u && r.Units.TryGetValue(u, out var unit) ? Messages.Pick(unit.NameZh, unit.NameEn) : null,
             personal ? x.Reporter?.ReporterName : Mask.Name(x.Reporter?.ReporterName), personal ? x.Reporter?.ReporterPhone : Mask.Phone(x.Reporter?.ReporterPhone),
-            Math.Max(0, x.Reachable - 1), personal ? x.Case.StatusNotes : PublicText.Masked(x.Case.StatusNotes), x.Calls, x.Case.CallbackAt)).ToList();
+            Math.Max(0, x.Reachable - 1), personal ? CaseViews.StatusNotesOf(x.Case, r) : PublicText.Masked(CaseViews.StatusNotesOf(x.Case, r)), x.Calls, x.Case.CallbackAt)).ToList();
         return (items, total);
     }
 }

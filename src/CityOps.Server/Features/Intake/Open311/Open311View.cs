@@ -20,7 +20,7 @@ public static class Open311View
         {
             ["service_request_id"] = c.Id.ToString(CultureInfo.InvariantCulture),
             ["status"] = closed ? "closed" : "open",
-            ["status_notes"] = PublicText.Masked(c.StatusNotes),
+            ["status_notes"] = PublicText.Masked(CaseViews.StatusNotesOf(c, reference)),
             ["service_name"] = Messages.Pick(category.NameZh, category.NameEn),
             ["service_code"] = category.ServiceCode,
             ["description"] = PublicText.Masked(c.Description),
