@@ -55,7 +55,7 @@ public static class Messages
         first.EndsWith('。') || first.EndsWith('！') || first.EndsWith('？') ? first + second : first + " " + second;
 
     /// <summary>A move's name in the reader's language (批准 / Approve), or its code where it has none.</summary>
-    public static string Action(string action) => Resources.GetString("Ui_Action_" + action, CultureInfo.CurrentUICulture) ?? action;
+    public static string Action(string action) => Find("Ui_Action_" + action) ?? action;
 
     /// <summary>Picks the Chinese or English variant of a bilingual reference-data name.</summary>
     public static string Pick(string zh, string? en) => IsChinese || string.IsNullOrEmpty(en) ? zh : en;

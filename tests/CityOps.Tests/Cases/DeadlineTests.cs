@@ -83,7 +83,7 @@ public sealed class DeadlineTests
         var nothing = await lead.MoveAsync(id, "approve");
         Assert.Equal(HttpStatusCode.Conflict, nothing.StatusCode);
         Assert.Contains("没有等待审批", (await nothing.JsonAsync())["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        foreach (var odd in new[] { 0.0001, 0.25, 1.3 })
+        foreach (var odd in new[] { 0.0001, 0.25, 1.3, 1000.5 })
         {
             var refused = await unit.MoveAsync(id, "extend", new { value = odd, reason = "需要采购配件" });
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);

@@ -153,7 +153,9 @@ public sealed class EvaluationApiTests
         var unit = await app.SignInAsync("department");
         var handler = await app.SignInAsync("handler");
         var at = Api.PointIn("350203");
-        var id = await app.CreateClient().ReportAsync("C0106", at);
+        var first = await app.CreateClient().PostOpen311Async(Api.Report("C0106", at, "井盖松了，路人说可打 139 0000 0070"));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var id = long.Parse((await first.JsonAsync())[0]!["service_request_id"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (name, phone) in new[] { ("李", "13900000071"), ("王", "13900000072") })
         {
             var form = Api.Report("C0106", at, "井盖又松了");
@@ -186,6 +188,9 @@ public sealed class EvaluationApiTests
         var masked = await QueuedAsync(await app.SignInAsync("leader"));
         Assert.NotEqual("13900000071", masked["reporterPhone"]!.GetValue<string>());
         Assert.EndsWith("0071", masked["reporterPhone"]!.GetValue<string>(), StringComparison.Ordinal);
+        // A number typed into the description too.
+        Assert.Equal("井盖松了，路人说可打 139 0000 0070", item["description"]!.GetValue<string>());
+        Assert.Equal("井盖松了，路人说可打 139****0070", masked["description"]!.GetValue<string>());
     }
 
     [Theory, MemberData(nameof(Databases.All), MemberType = typeof(Databases))]
